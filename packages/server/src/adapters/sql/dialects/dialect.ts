@@ -1,0 +1,50 @@
+import type {
+  ColumnDataType,
+  ColumnDefinitionBuilder,
+  Dialect,
+  Expression,
+  Kysely,
+  RawBuilder,
+} from 'kysely';
+
+type DataTypeExpression = ColumnDataType | Expression<unknown>;
+
+import type { Database } from '../schema.js';
+
+/**
+ * Everything that differs between SQLite and PostgreSQL, in one small object per database.
+ * Repositories and migrations ask this object; nothing else may ask which database runs.
+ */
+export interface SqlDialect {
+  readonly name: 'sqlite' | 'postgres';
+  /** The Kysely dialect that talks to the driver. */
+  readonly kysely: Dialect;
+  /** Most bind parameters one statement may carry. */
+  readonly maxParameters: number;
+  /** Type of auto-incrementing primary keys (SQLite wants exactly INTEGER for its rowid alias). */
+  readonly idType: ColumnDataType;
+  /** An auto-incrementing 64-bit primary key column. */
+  primaryKey(col: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
+  /**
+   * Text that compares and sorts by code point (bytewise), as SQLite's default does; PostgreSQL needs
+   * COLLATE "C" for it. Prefix filters compile to ranges and rely on this; so do stable name orders.
+   */
+  readonly text: DataTypeExpression;
+  /** Comma-joined aggregate of a text column (group_concat / string_agg). */
+  joinStrings(column: Expression<string>): RawBuilder<string | null>;
+  isUniqueViolation(err: unknown): boolean;
+  /** Errors that mean "the database is busy or away": retry later, answer UNAVAILABLE. */
+  isUnavailable(err: unknown): boolean;
+  /** Run once right after connecting (pragmas and the like). */
+  prepare(db: Kysely<Database>): Promise<void>;
+  /** A short description for logs, without secrets. */
+  readonly description: string;
+}
+
+export function errorCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err) {
+    const code = (err as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}

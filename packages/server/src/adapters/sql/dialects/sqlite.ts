@@ -1,0 +1,69 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Sqlite from 'better-sqlite3';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  type Expression,
+  type Kysely,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+  sql,
+} from 'kysely';
+import type { Database } from '../schema.js';
+import { errorCode, type SqlDialect } from './dialect.js';
+
+/**
+ * SQLite takes its write lock at the first write of a deferred transaction, which can fail
+ * with SQLITE_BUSY without waiting when two processes share the file. BEGIN IMMEDIATE takes
+ * it up front, so busy_timeout applies and writers queue instead of failing.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+export function sqliteDialect(file: string): SqlDialect {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const database = new Sqlite(file);
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('foreign_keys = ON');
+  database.pragma('cache_size = -65536');
+  database.pragma('temp_store = MEMORY');
+  return {
+    name: 'sqlite',
+    kysely: new ImmediateSqliteDialect({ database }),
+    // SQLite's compiled-in limit since 3.32 is 32766.
+    maxParameters: 32_766,
+    text: 'text',
+    description: `sqlite:${file}`,
+    idType: 'integer',
+    primaryKey: (col) => col.primaryKey().autoIncrement(),
+    joinStrings: (column: Expression<string>) => sql<string | null>`group_concat(${column}, ',')`,
+    isUniqueViolation: (err) => {
+      const code = errorCode(err);
+      return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+    },
+    isUnavailable: (err) => {
+      const code = errorCode(err) ?? '';
+      return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED') || code === 'SQLITE_IOERR';
+    },
+    prepare: async (_db: Kysely<Database>) => {},
+  };
+}

@@ -1,0 +1,22 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import type { SqlDialect } from '../dialects/dialect.js';
+import * as m001 from './001-registry.js';
+
+type Step = { up(db: Kysely<unknown>, d: SqlDialect): Promise<void> };
+
+/** Ordered, append-only: never edit a released migration, add the next one. */
+const STEPS: Record<string, Step> = {
+  '001-registry': m001,
+};
+
+/** Hands Kysely's Migrator the migrations, each bound to the dialect (the one place DDL may differ). */
+export class QuiverMigrations implements MigrationProvider {
+  constructor(private readonly dialect: SqlDialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const out: Record<string, Migration> = {};
+    for (const [name, step] of Object.entries(STEPS)) {
+      out[name] = { up: (db) => step.up(db, this.dialect) };
+    }
+    return out;
+  }
+}

@@ -1,0 +1,218 @@
+import { type Kysely, sql } from 'kysely';
+import { QuiverError } from '../../domain/errors.js';
+import { validateFilter } from '../../domain/filter.js';
+import type { VersionStatus } from '../../domain/lifecycle.js';
+import { modelName, namespaceName } from '../../domain/names.js';
+import type { Labels, Model } from '../../domain/resources.js';
+import type { Listed, ListQuery, ModelKey, ModelRepository } from '../../ports/repositories.js';
+import type { SqlDialect } from './dialects/dialect.js';
+import { compileFilter } from './filter-sql.js';
+import { MODEL_FILTER, MODEL_ORDER } from './list-schemas.js';
+import { afterKeyset, chunk, meta, parseAliasMap, parseLabels } from './rows.js';
+import type { Database } from './schema.js';
+
+interface Row {
+  id: number;
+  uid: string;
+  model_id: string;
+  namespace_id: string;
+  description: string;
+  labels: string;
+  latest_version: number;
+  create_time: number;
+  update_time: number;
+  revision: number;
+  alias_map: string | null;
+}
+
+export class SqlModelRepository implements ModelRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly d: SqlDialect,
+  ) {}
+
+  /** Models with their namespace id and alias map, in one statement (no N+1 for aliases). */
+  #select() {
+    return this.db
+      .selectFrom('models')
+      .innerJoin('namespaces', 'namespaces.id', 'models.namespace_pk')
+      .select([
+        'models.id',
+        'models.uid',
+        'models.model_id',
+        'namespaces.namespace_id',
+        'models.description',
+        'models.labels',
+        'models.latest_version',
+        'models.create_time',
+        'models.update_time',
+        'models.revision',
+      ])
+      .select((eb) =>
+        eb
+          .selectFrom('aliases')
+          .select(this.d.joinStrings(sql<string>`aliases.alias || '=' || aliases.version`).as('m'))
+          .whereRef('aliases.model_pk', '=', 'models.id')
+          .as('alias_map'),
+      );
+  }
+
+  async create(input: {
+    uid: string;
+    namespace_pk: number;
+    model_id: string;
+    description: string;
+    labels: Labels;
+    time: number;
+  }): Promise<void> {
+    const inserted = await this.db
+      .insertInto('models')
+      .values({
+        uid: input.uid,
+        namespace_pk: input.namespace_pk,
+        model_id: input.model_id,
+        description: input.description,
+        labels: JSON.stringify(input.labels),
+        latest_version: 0,
+        create_time: input.time,
+        update_time: input.time,
+        revision: 1,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+      .catch((err: unknown) => {
+        if (!this.d.isUniqueViolation(err)) throw err;
+        throw new QuiverError('MODEL_EXISTS', `Model '${input.model_id}' already exists in this namespace.`, {
+          details: { model_id: input.model_id },
+        });
+      });
+    await this.#writeLabels(inserted.id, input.labels);
+  }
+
+  async get(namespace: string, modelId: string): Promise<Model | undefined> {
+    const row = await this.#select()
+      .where('namespaces.namespace_id', '=', namespace)
+      .where('models.model_id', '=', modelId)
+      .executeTakeFirst();
+    return row ? toModel(row as Row) : undefined;
+  }
+
+  async key(namespace: string, modelId: string): Promise<ModelKey | undefined> {
+    return this.db
+      .selectFrom('models')
+      .innerJoin('namespaces', 'namespaces.id', 'models.namespace_pk')
+      .select([
+        'models.id as pk',
+        'models.namespace_pk',
+        'namespaces.namespace_id as namespace',
+        'models.model_id',
+        'models.revision',
+        'models.latest_version',
+      ])
+      .where('namespaces.namespace_id', '=', namespace)
+      .where('models.model_id', '=', modelId)
+      .executeTakeFirst();
+  }
+
+  async list(namespacePk: number | null, query: ListQuery): Promise<Listed<Model>[]> {
+    const sort = MODEL_ORDER[query.orderBy.field]!;
+    const dir = query.orderBy.desc ? 'desc' : 'asc';
+    let q = this.#select();
+    if (namespacePk !== null) q = q.where('models.namespace_pk', '=', namespacePk);
+    if (query.filter) q = q.where(compileFilter(validateFilter(query.filter, MODEL_FILTER), MODEL_FILTER));
+    if (query.after) q = q.where(afterKeyset(sort, 'models.id', query.orderBy.desc, query.after));
+    const rows = (await q
+      .orderBy(sql.ref(sort), dir)
+      .orderBy('models.id', dir)
+      .limit(query.limit)
+      .execute()) as Row[];
+    const column = sort.slice('models.'.length) as
+      | 'model_id'
+      | 'create_time'
+      | 'update_time'
+      | 'latest_version';
+    return rows.map((row) => ({ item: toModel(row), keyset: [row[column], row.id] }));
+  }
+
+  async update(pk: number, revision: number, patch: { description?: string; labels?: Labels }, time: number) {
+    const result = await this.db
+      .updateTable('models')
+      .set({
+        ...(patch.description !== undefined ? { description: patch.description } : {}),
+        ...(patch.labels !== undefined ? { labels: JSON.stringify(patch.labels) } : {}),
+        update_time: time,
+        revision: revision + 1,
+      })
+      .where('id', '=', pk)
+      .where('revision', '=', revision)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) return false;
+    if (patch.labels !== undefined) {
+      await this.db.deleteFrom('model_labels').where('model_pk', '=', pk).execute();
+      await this.#writeLabels(pk, patch.labels);
+    }
+    return true;
+  }
+
+  async delete(pk: number): Promise<void> {
+    // Children first: SQLite enforces foreign keys per connection and PostgreSQL always does.
+    const versions = this.db.selectFrom('model_versions').select('id').where('model_pk', '=', pk);
+    await this.db.deleteFrom('version_labels').where('version_pk', 'in', versions).execute();
+    for (const table of ['model_versions', 'aliases', 'version_history', 'model_labels'] as const) {
+      await this.db.deleteFrom(table).where('model_pk', '=', pk).execute();
+    }
+    await this.db.deleteFrom('models').where('id', '=', pk).execute();
+  }
+
+  async countVersions(pk: number, excludingStatus: VersionStatus): Promise<number> {
+    const row = await this.db
+      .selectFrom('model_versions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('model_pk', '=', pk)
+      .where('status', '!=', excludingStatus)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async nextVersion(pk: number, time: number): Promise<number> {
+    const row = await this.db
+      .updateTable('models')
+      .set((eb) => ({
+        latest_version: eb('latest_version', '+', 1),
+        revision: eb('revision', '+', 1),
+        update_time: time,
+      }))
+      .where('id', '=', pk)
+      .returning('latest_version')
+      .executeTakeFirstOrThrow();
+    return row.latest_version;
+  }
+
+  async touch(pk: number, time: number): Promise<void> {
+    await this.db
+      .updateTable('models')
+      .set((eb) => ({ revision: eb('revision', '+', 1), update_time: time }))
+      .where('id', '=', pk)
+      .execute();
+  }
+
+  async #writeLabels(pk: number, labels: Labels): Promise<void> {
+    const rows = Object.entries(labels).map(([key, value]) => ({ model_pk: pk, key, value }));
+    for (const part of chunk(rows, 3, this.d.maxParameters)) {
+      if (part.length) await this.db.insertInto('model_labels').values(part).execute();
+    }
+  }
+}
+
+function toModel(row: Row): Model {
+  return {
+    name: modelName(row.namespace_id, row.model_id),
+    namespace: namespaceName(row.namespace_id),
+    model_id: row.model_id,
+    description: row.description,
+    labels: parseLabels(row.labels),
+    latest_version: row.latest_version,
+    aliases: parseAliasMap(row.alias_map),
+    ...meta(row),
+  };
+}

@@ -1,0 +1,141 @@
+import type { Kysely } from 'kysely';
+import type { VersionStatus } from '../../domain/lifecycle.js';
+import type { HistoryEntry, HistoryKind } from '../../domain/resources.js';
+import { rfc3339 } from '../../domain/resources.js';
+import type {
+  AliasRepository,
+  HistoryRepository,
+  IdempotencyRepository,
+  Listed,
+  NewHistoryEntry,
+  SettingsRepository,
+  StoredResponse,
+} from '../../ports/repositories.js';
+import type { Database } from './schema.js';
+
+export class SqlAliasRepository implements AliasRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async resolve(modelPk: number, alias: string): Promise<number | undefined> {
+    const row = await this.db
+      .selectFrom('aliases')
+      .select('version')
+      .where('model_pk', '=', modelPk)
+      .where('alias', '=', alias)
+      .executeTakeFirst();
+    return row?.version;
+  }
+
+  async set(modelPk: number, alias: string, version: number, time: number): Promise<number | undefined> {
+    const before = await this.resolve(modelPk, alias);
+    await this.db
+      .insertInto('aliases')
+      .values({ model_pk: modelPk, alias, version, create_time: time, update_time: time })
+      .onConflict((oc) => oc.columns(['model_pk', 'alias']).doUpdateSet({ version, update_time: time }))
+      .execute();
+    return before;
+  }
+
+  async unset(modelPk: number, alias: string): Promise<number | undefined> {
+    const row = await this.db
+      .deleteFrom('aliases')
+      .where('model_pk', '=', modelPk)
+      .where('alias', '=', alias)
+      .returning('version')
+      .executeTakeFirst();
+    return row?.version;
+  }
+}
+
+export class SqlHistoryRepository implements HistoryRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async append(entry: NewHistoryEntry): Promise<void> {
+    await this.db.insertInto('version_history').values(entry).execute();
+  }
+
+  async list(
+    modelPk: number,
+    version: number,
+    after: number | null,
+    limit: number,
+  ): Promise<Listed<HistoryEntry>[]> {
+    let q = this.db
+      .selectFrom('version_history')
+      .selectAll()
+      .where('model_pk', '=', modelPk)
+      .where('version', '=', version);
+    if (after !== null) q = q.where('id', '>', after);
+    const rows = await q.orderBy('id', 'asc').limit(limit).execute();
+    return rows.map((row) => ({
+      item: {
+        kind: row.kind as HistoryKind,
+        version: row.version,
+        from_status: row.from_status as VersionStatus | null,
+        to_status: row.to_status as VersionStatus | null,
+        alias: row.alias,
+        actor: row.actor,
+        reason: row.reason,
+        time: rfc3339(row.time),
+      },
+      keyset: [row.id],
+    }));
+  }
+}
+
+export class SqlIdempotencyRepository implements IdempotencyRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async find(scope: string, key: string): Promise<StoredResponse | undefined> {
+    const row = await this.db
+      .selectFrom('idempotency_keys')
+      .select(['fingerprint', 'response'])
+      .where('scope', '=', scope)
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return row ? { fingerprint: row.fingerprint, response: JSON.parse(row.response) } : undefined;
+  }
+
+  async save(
+    scope: string,
+    key: string,
+    fingerprint: string,
+    response: unknown,
+    time: number,
+  ): Promise<void> {
+    await this.db
+      .insertInto('idempotency_keys')
+      .values({ scope, key, fingerprint, response: JSON.stringify(response), create_time: time })
+      .execute();
+  }
+
+  async deleteOlderThan(time: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('idempotency_keys')
+      .where('create_time', '<', time)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}
+
+export class SqlSettingsRepository implements SettingsRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async get(key: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('quiver_settings')
+      .select('value')
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return row?.value;
+  }
+
+  async putIfAbsent(key: string, value: string): Promise<string> {
+    await this.db
+      .insertInto('quiver_settings')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+    return (await this.get(key))!;
+  }
+}

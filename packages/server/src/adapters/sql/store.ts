@@ -1,0 +1,124 @@
+import { type Kysely, Kysely as KyselyDb, type LogEvent, Migrator } from 'kysely';
+import { QuiverError } from '../../domain/errors.js';
+import type { Repositories } from '../../ports/repositories.js';
+import type { Store } from '../../ports/unit-of-work.js';
+import { SqlBulkLoader } from './bulk.loader.js';
+import type { SqlDialect } from './dialects/dialect.js';
+import { QuiverMigrations } from './migrations/index.js';
+import { SqlModelRepository } from './model.repository.js';
+import { SqlNamespaceRepository } from './namespace.repository.js';
+import type { Database } from './schema.js';
+import {
+  SqlAliasRepository,
+  SqlHistoryRepository,
+  SqlIdempotencyRepository,
+  SqlSettingsRepository,
+} from './small.repositories.js';
+import { SqlVersionRepository } from './version.repository.js';
+
+export interface SqlStoreOptions {
+  /** Called for every statement (tests count queries with it; telemetry hooks in here). */
+  onQuery?: (event: LogEvent) => void;
+}
+
+function repositories(db: Kysely<Database>, d: SqlDialect): Repositories {
+  return {
+    namespaces: new SqlNamespaceRepository(db, d),
+    models: new SqlModelRepository(db, d),
+    versions: new SqlVersionRepository(db, d),
+    aliases: new SqlAliasRepository(db),
+    history: new SqlHistoryRepository(db),
+    idempotency: new SqlIdempotencyRepository(db),
+    settings: new SqlSettingsRepository(db),
+    bulk: new SqlBulkLoader(db, d),
+  };
+}
+
+/** The one SQL store: the same repositories on SQLite and PostgreSQL, the dialect object holding the differences. */
+export class SqlStore implements Store {
+  readonly db: Kysely<Database>;
+  readonly #repos: Repositories;
+
+  private constructor(
+    readonly sqlDialect: SqlDialect,
+    options: SqlStoreOptions,
+  ) {
+    this.db = new KyselyDb<Database>({
+      dialect: sqlDialect.kysely,
+      ...(options.onQuery ? { log: options.onQuery } : {}),
+    });
+    this.#repos = repositories(this.db, sqlDialect);
+  }
+
+  /** Connects and migrates to the latest schema (safe from several instances at once on PostgreSQL). */
+  static async open(dialect: SqlDialect, options: SqlStoreOptions = {}): Promise<SqlStore> {
+    const store = new SqlStore(dialect, options);
+    try {
+      await dialect.prepare(store.db);
+      await store.migrate();
+    } catch (err) {
+      await store.db.destroy().catch(() => {});
+      throw translate(dialect, err);
+    }
+    return store;
+  }
+
+  get dialect() {
+    return this.sqlDialect.name;
+  }
+
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({
+      db: this.db,
+      provider: new QuiverMigrations(this.sqlDialect),
+      migrationTableName: 'quiver_migrations',
+      migrationLockTableName: 'quiver_migrations_lock',
+    });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+      throw new Error(`Database migration ${failed} failed: ${(error as Error).message ?? String(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async read<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
+    try {
+      return await work(this.#repos);
+    } catch (err) {
+      throw translate(this.sqlDialect, err);
+    }
+  }
+
+  async write<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.transaction().execute((trx) => work(repositories(trx, this.sqlDialect)));
+    } catch (err) {
+      throw translate(this.sqlDialect, err);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.read(async () => {
+      await this.db.selectFrom('quiver_settings').select('key').limit(1).execute();
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}
+
+/** Driver errors become QuiverErrors here, at the adapter that meets them. */
+function translate(d: SqlDialect, err: unknown): unknown {
+  if (err instanceof QuiverError) return err;
+  if (d.isUnavailable(err)) {
+    return new QuiverError(
+      'DATABASE_UNAVAILABLE',
+      'The database is busy or unreachable; retry with backoff.',
+      { cause: err },
+    );
+  }
+  return err;
+}

@@ -1,0 +1,123 @@
+/**
+ * The one error vocabulary of Quiver. Codes are shared by REST and gRPC; each transport
+ * maps them in a single exhaustive table. Reasons are the stable, documented causes
+ * (see docs/errors.md; a test keeps both lists equal).
+ */
+export const CODES = [
+  'INVALID_ARGUMENT',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'PERMISSION_DENIED',
+  'UNAUTHENTICATED',
+  'RESOURCE_EXHAUSTED',
+  'UNAVAILABLE',
+  'INTERNAL',
+] as const;
+export type Code = (typeof CODES)[number];
+
+/** Every reason an error may carry, with its code and a one-line meaning for the docs. */
+export const REASONS = {
+  INVALID_ARGUMENT: {
+    code: 'INVALID_ARGUMENT',
+    doc: 'A field or parameter has a wrong type, format or value.',
+  },
+  MALFORMED_BODY: { code: 'INVALID_ARGUMENT', doc: 'The request body is not valid JSON.' },
+  UNSUPPORTED_MEDIA_TYPE: {
+    code: 'INVALID_ARGUMENT',
+    doc: 'The Content-Type of the request is not accepted by this method.',
+  },
+  INVALID_NAME: {
+    code: 'INVALID_ARGUMENT',
+    doc: 'A resource id or name does not match the allowed pattern.',
+  },
+  INVALID_FILTER: {
+    code: 'INVALID_ARGUMENT',
+    doc: 'The `filter` expression cannot be parsed or names an unknown field.',
+  },
+  INVALID_ORDER_BY: {
+    code: 'INVALID_ARGUMENT',
+    doc: 'The `order_by` expression names an unknown field or direction.',
+  },
+  INVALID_PAGE_TOKEN: {
+    code: 'INVALID_ARGUMENT',
+    doc: 'The `page_token` was not issued by this server, was altered, or belongs to another query.',
+  },
+  INVALID_METADATA: {
+    code: 'INVALID_ARGUMENT',
+    doc: 'Version metadata is not a JSON object, too large or too deep.',
+  },
+  IDEMPOTENCY_KEY_REUSED: {
+    code: 'INVALID_ARGUMENT',
+    doc: 'An Idempotency-Key was reused for a different request body or method.',
+  },
+  NAMESPACE_NOT_FOUND: { code: 'NOT_FOUND', doc: 'The namespace does not exist.' },
+  MODEL_NOT_FOUND: { code: 'NOT_FOUND', doc: 'The model does not exist in the namespace.' },
+  VERSION_NOT_FOUND: { code: 'NOT_FOUND', doc: 'The model has no version with that number.' },
+  ALIAS_NOT_FOUND: { code: 'NOT_FOUND', doc: 'The model has no alias with that name.' },
+  ROUTE_NOT_FOUND: { code: 'NOT_FOUND', doc: 'No API method answers this path and HTTP method.' },
+  NAMESPACE_EXISTS: { code: 'ALREADY_EXISTS', doc: 'A namespace with that id already exists.' },
+  MODEL_EXISTS: { code: 'ALREADY_EXISTS', doc: 'A model with that id already exists in the namespace.' },
+  ILLEGAL_TRANSITION: {
+    code: 'FAILED_PRECONDITION',
+    doc: 'The version cannot move from its current status to the requested one; details list the allowed targets.',
+  },
+  ETAG_MISMATCH: {
+    code: 'FAILED_PRECONDITION',
+    doc: 'The `If-Match` ETag is stale: the resource changed since it was read.',
+  },
+  MODEL_HAS_VERSIONS: {
+    code: 'FAILED_PRECONDITION',
+    doc: 'The model still has versions that are not archived; archive them or delete with `force=true`.',
+  },
+  NAMESPACE_NOT_EMPTY: { code: 'FAILED_PRECONDITION', doc: 'The namespace still contains models.' },
+  CONCURRENT_UPDATE: {
+    code: 'ABORTED',
+    doc: 'A concurrent change won the race; retrying the request is safe.',
+  },
+  BODY_TOO_LARGE: {
+    code: 'RESOURCE_EXHAUSTED',
+    doc: 'The request body exceeds the size limit of the method.',
+  },
+  TOO_MANY_ITEMS: {
+    code: 'RESOURCE_EXHAUSTED',
+    doc: 'A batch or list asks for more items than the allowed maximum.',
+  },
+  DATABASE_UNAVAILABLE: {
+    code: 'UNAVAILABLE',
+    doc: 'The database did not answer or is busy; the request can be retried with backoff.',
+  },
+  INTERNAL: { code: 'INTERNAL', doc: 'An unexpected error; it is logged with the request id.' },
+} as const satisfies Record<string, { code: Code; doc: string }>;
+export type Reason = keyof typeof REASONS;
+
+export type ErrorDetails = { reason: Reason } & Record<string, unknown>;
+
+export class QuiverError extends Error {
+  override readonly name = 'QuiverError';
+  readonly code: Code;
+  readonly details: ErrorDetails;
+
+  constructor(
+    reason: Reason,
+    message: string,
+    options: { details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = REASONS[reason].code;
+    this.details = { reason, ...options.details };
+  }
+
+  get reason(): Reason {
+    return this.details.reason;
+  }
+
+  /** Normalises anything thrown into a QuiverError; unknown errors become INTERNAL, keeping the cause for logs. */
+  static from(err: unknown): QuiverError {
+    if (err instanceof QuiverError) return err;
+    return new QuiverError('INTERNAL', 'Internal error. The server logged it with the request id.', {
+      cause: err,
+    });
+  }
+}

@@ -1,0 +1,192 @@
+import type { FilterExpr } from '../domain/filter.js';
+import type { VersionStatus } from '../domain/lifecycle.js';
+import type { Keyset } from '../domain/page-token.js';
+import type { HistoryEntry, HistoryKind, Labels, Model, Namespace, Version } from '../domain/resources.js';
+
+/** A list request as repositories see it: already validated, the page token already decoded. */
+export interface ListQuery {
+  /** Parsed but not yet checked against the resource's fields: the adapter knows them. */
+  filter: FilterExpr | null;
+  orderBy: { field: string; desc: boolean };
+  after: Keyset | null;
+  /** Rows to return; repositories return at most this many. */
+  limit: number;
+}
+
+export interface Listed<T> {
+  item: T;
+  /** Position of this row, to continue after it. */
+  keyset: Keyset;
+}
+
+export interface NamespaceRepository {
+  create(input: { uid: string; namespace_id: string; description: string; time: number }): Promise<Namespace>;
+  get(namespaceId: string): Promise<Namespace | undefined>;
+  pkOf(namespaceId: string): Promise<number | undefined>;
+  list(query: ListQuery): Promise<Listed<Namespace>[]>;
+}
+
+export interface ModelKey {
+  pk: number;
+  namespace_pk: number;
+  namespace: string;
+  model_id: string;
+  revision: number;
+  latest_version: number;
+}
+
+export interface ModelRepository {
+  create(input: {
+    uid: string;
+    namespace_pk: number;
+    model_id: string;
+    description: string;
+    labels: Labels;
+    time: number;
+  }): Promise<void>;
+  get(namespace: string, modelId: string): Promise<Model | undefined>;
+  key(namespace: string, modelId: string): Promise<ModelKey | undefined>;
+  /** `namespacePk` null lists across all namespaces. */
+  list(namespacePk: number | null, query: ListQuery): Promise<Listed<Model>[]>;
+  /** Compare-and-set on `revision`; false when another change came first. */
+  update(
+    pk: number,
+    revision: number,
+    patch: { description?: string; labels?: Labels },
+    time: number,
+  ): Promise<boolean>;
+  delete(pk: number): Promise<void>;
+  countVersions(pk: number, excludingStatus: VersionStatus): Promise<number>;
+  /** Reserves the next version number; serialises concurrent creators on the model row. */
+  nextVersion(pk: number, time: number): Promise<number>;
+  /** Marks the model changed (its aliases moved): bumps revision and update_time. */
+  touch(pk: number, time: number): Promise<void>;
+}
+
+export interface VersionKey {
+  pk: number;
+  model_pk: number;
+  version: number;
+  status: VersionStatus;
+  revision: number;
+  created_by: string;
+}
+
+export interface NewVersion {
+  uid: string;
+  model_pk: number;
+  version: number;
+  status: VersionStatus;
+  description: string;
+  labels: Labels;
+  metadata: Record<string, unknown>;
+  source_uri: string;
+  created_by: string;
+  time: number;
+}
+
+/** One entry of a batch read, as the caller named it. */
+export interface VersionLookup {
+  namespace: string;
+  model: string;
+  version?: number;
+  alias?: string;
+}
+
+export interface VersionRepository {
+  insert(input: NewVersion): Promise<void>;
+  get(modelPk: number, version: number): Promise<Version | undefined>;
+  key(modelPk: number, version: number): Promise<VersionKey | undefined>;
+  list(modelPk: number, query: ListQuery): Promise<Listed<Version>[]>;
+  update(
+    pk: number,
+    revision: number,
+    patch: { description?: string; labels?: Labels },
+    time: number,
+  ): Promise<boolean>;
+  /** Compare-and-set on status; false when the status is no longer `from`. */
+  setStatus(pk: number, from: VersionStatus, to: VersionStatus, time: number): Promise<boolean>;
+  /** Reads many versions in a bounded number of queries; `index` of each result is its position in `lookups`. */
+  batchGet(lookups: readonly VersionLookup[]): Promise<{ index: number; version: Version }[]>;
+}
+
+export interface AliasRepository {
+  resolve(modelPk: number, alias: string): Promise<number | undefined>;
+  /** Points the alias at `version`; returns the version it pointed at before, if any. */
+  set(modelPk: number, alias: string, version: number, time: number): Promise<number | undefined>;
+  /** Removes the alias; returns the version it pointed at, or undefined when there was none. */
+  unset(modelPk: number, alias: string): Promise<number | undefined>;
+}
+
+export interface NewHistoryEntry {
+  model_pk: number;
+  version: number;
+  kind: HistoryKind;
+  from_status: VersionStatus | null;
+  to_status: VersionStatus | null;
+  alias: string | null;
+  actor: string;
+  reason: string;
+  time: number;
+}
+
+export interface HistoryRepository {
+  append(entry: NewHistoryEntry): Promise<void>;
+  list(
+    modelPk: number,
+    version: number,
+    after: number | null,
+    limit: number,
+  ): Promise<Listed<HistoryEntry>[]>;
+}
+
+export interface StoredResponse {
+  fingerprint: string;
+  response: unknown;
+}
+
+export interface IdempotencyRepository {
+  find(scope: string, key: string): Promise<StoredResponse | undefined>;
+  /** Throws ALREADY_EXISTS (unique violation translated) when a concurrent request took the key first. */
+  save(scope: string, key: string, fingerprint: string, response: unknown, time: number): Promise<void>;
+  deleteOlderThan(time: number): Promise<number>;
+}
+
+export interface SettingsRepository {
+  get(key: string): Promise<string | undefined>;
+  /** Sets the value only when the key is absent; returns the value that is stored afterwards. */
+  putIfAbsent(key: string, value: string): Promise<string>;
+}
+
+/** The repositories bound to one executor (a connection or a transaction). */
+export interface Repositories {
+  namespaces: NamespaceRepository;
+  models: ModelRepository;
+  versions: VersionRepository;
+  aliases: AliasRepository;
+  history: HistoryRepository;
+  idempotency: IdempotencyRepository;
+  settings: SettingsRepository;
+  bulk: BulkLoader;
+}
+
+/** Rows for bulk loading (benchmark datasets); written in multi-row statements within one transaction. */
+export interface BulkModel {
+  uid: string;
+  namespace_pk: number;
+  model_id: string;
+  description: string;
+  labels: Labels;
+  latest_version: number;
+  time: number;
+}
+
+export interface BulkVersion extends NewVersion {
+  aliases: string[];
+}
+
+export interface BulkLoader {
+  /** Inserts models and returns their primary keys in input order. */
+  insertModels(rows: readonly BulkModel[]): Promise<number[]>;
+  insertVersions(rows: readonly BulkVersion[]): Promise<void>;
+}

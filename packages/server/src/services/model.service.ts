@@ -1,0 +1,150 @@
+import { QuiverError } from '../domain/errors.js';
+import { assertId, modelName } from '../domain/names.js';
+import type { PageTokenCodec } from '../domain/page-token.js';
+import type { Labels, Model, Page } from '../domain/resources.js';
+import { checkLabels, checkText, LIMITS } from '../domain/validation.js';
+import type { Clock, Ids } from '../ports/clock.js';
+import type { UnitOfWork } from '../ports/unit-of-work.js';
+import type { CallContext, ListRequest } from './context.js';
+import { idempotentWrite } from './idempotency.js';
+import { listPage } from './listing.js';
+import { checkEtag, modelNotFound, requireModel } from './lookups.js';
+import { namespaceNotFound } from './namespace.service.js';
+
+export interface ModelServiceDeps {
+  store: UnitOfWork;
+  clock: Clock;
+  ids: Ids;
+  tokens: PageTokenCodec;
+}
+
+export interface ModelPatch {
+  description?: string | undefined;
+  labels?: Labels | undefined;
+}
+
+/** `-` stands for every namespace in list calls (AIP-159). */
+export const ALL_NAMESPACES = '-';
+
+export class ModelService {
+  constructor(private readonly deps: ModelServiceDeps) {}
+
+  async create(
+    ctx: CallContext,
+    namespace: string,
+    input: { model_id: string; description?: string | undefined; labels?: Labels | undefined },
+  ): Promise<Model> {
+    assertId('namespace', namespace);
+    const model_id = assertId('model', input.model_id);
+    const description = checkText(input.description, 'description', LIMITS.description);
+    const labels = checkLabels(input.labels);
+    const { store, clock, ids } = this.deps;
+    const request = { namespace, model_id, description, labels };
+    return idempotentWrite(store, ctx, 'CreateModel', request, clock.now, async (repos) => {
+      const namespacePk = await repos.namespaces.pkOf(namespace);
+      if (namespacePk === undefined) throw namespaceNotFound(namespace);
+      await repos.models.create({
+        uid: ids.uid(),
+        namespace_pk: namespacePk,
+        model_id,
+        description,
+        labels,
+        time: clock.now(),
+      });
+      return (await repos.models.get(namespace, model_id))!;
+    });
+  }
+
+  async get(_ctx: CallContext, namespace: string, model: string): Promise<Model> {
+    assertId('namespace', namespace);
+    assertId('model', model);
+    return this.deps.store.read(async (repos) => {
+      const found = await repos.models.get(namespace, model);
+      if (found) return found;
+      await requireModel(repos, namespace, model);
+      throw modelNotFound(namespace, model);
+    });
+  }
+
+  async list(_ctx: CallContext, namespace: string, request: ListRequest): Promise<Page<Model>> {
+    return this.deps.store.read(async (repos) => {
+      let namespacePk: number | null = null;
+      if (namespace !== ALL_NAMESPACES) {
+        assertId('namespace', namespace);
+        const pk = await repos.namespaces.pkOf(namespace);
+        if (pk === undefined) throw namespaceNotFound(namespace);
+        namespacePk = pk;
+      }
+      return listPage(this.deps.tokens, 'models', namespace, request, (query) =>
+        repos.models.list(namespacePk, query),
+      );
+    });
+  }
+
+  async update(
+    ctx: CallContext,
+    namespace: string,
+    model: string,
+    patch: ModelPatch,
+    ifMatch?: string,
+  ): Promise<Model> {
+    const clean: { description?: string; labels?: Labels } = {};
+    if (patch.description !== undefined)
+      clean.description = checkText(patch.description, 'description', LIMITS.description);
+    if (patch.labels !== undefined) clean.labels = checkLabels(patch.labels);
+    const { store, clock } = this.deps;
+    return idempotentWrite(
+      store,
+      ctx,
+      'UpdateModel',
+      { namespace, model, clean, ifMatch },
+      clock.now,
+      async (repos) => {
+        const current = await repos.models.get(namespace, model);
+        if (!current) {
+          await requireModel(repos, namespace, model);
+          throw modelNotFound(namespace, model);
+        }
+        checkEtag(ifMatch, current.etag);
+        const key = (await repos.models.key(namespace, model))!;
+        if (!(await repos.models.update(key.pk, key.revision, clean, clock.now())))
+          throw concurrentUpdate(namespace, model);
+        return (await repos.models.get(namespace, model))!;
+      },
+    );
+  }
+
+  /** Deletes a model. Versions that are not archived protect it unless `force` is set. */
+  async delete(
+    ctx: CallContext,
+    namespace: string,
+    model: string,
+    options: { force?: boolean; ifMatch?: string },
+  ) {
+    await this.deps.store.write(async (repos) => {
+      const key = await requireModel(repos, namespace, model);
+      if (options.ifMatch !== undefined)
+        checkEtag(options.ifMatch, (await repos.models.get(namespace, model))!.etag);
+      const live = await repos.models.countVersions(key.pk, 'archived');
+      if (live > 0 && !options.force) {
+        throw new QuiverError(
+          'MODEL_HAS_VERSIONS',
+          `Model '${model}' has ${live} version(s) that are not archived; archive them first or delete with force=true.`,
+          { details: { resource: modelName(namespace, model), live_versions: live } },
+        );
+      }
+      await repos.models.delete(key.pk);
+    });
+    void ctx;
+  }
+}
+
+function concurrentUpdate(namespace: string, model: string): QuiverError {
+  return new QuiverError(
+    'CONCURRENT_UPDATE',
+    `Model '${namespace}/${model}' changed while it was being updated; retry.`,
+    {
+      details: { resource: modelName(namespace, model) },
+    },
+  );
+}

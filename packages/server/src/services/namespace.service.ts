@@ -1,0 +1,52 @@
+import { QuiverError } from '../domain/errors.js';
+import { assertId, namespaceName } from '../domain/names.js';
+import type { PageTokenCodec } from '../domain/page-token.js';
+import type { Namespace, Page } from '../domain/resources.js';
+import { checkText, LIMITS } from '../domain/validation.js';
+import type { Clock, Ids } from '../ports/clock.js';
+import type { UnitOfWork } from '../ports/unit-of-work.js';
+import type { CallContext, ListRequest } from './context.js';
+import { idempotentWrite } from './idempotency.js';
+import { listPage } from './listing.js';
+
+export interface NamespaceServiceDeps {
+  store: UnitOfWork;
+  clock: Clock;
+  ids: Ids;
+  tokens: PageTokenCodec;
+}
+
+export class NamespaceService {
+  constructor(private readonly deps: NamespaceServiceDeps) {}
+
+  async create(
+    ctx: CallContext,
+    input: { namespace_id: string; description?: string | undefined },
+  ): Promise<Namespace> {
+    const namespace_id = assertId('namespace', input.namespace_id);
+    const description = checkText(input.description, 'description', LIMITS.description);
+    const { store, clock, ids } = this.deps;
+    return idempotentWrite(store, ctx, 'CreateNamespace', { namespace_id, description }, clock.now, (repos) =>
+      repos.namespaces.create({ uid: ids.uid(), namespace_id, description, time: clock.now() }),
+    );
+  }
+
+  async get(_ctx: CallContext, namespace: string): Promise<Namespace> {
+    assertId('namespace', namespace);
+    const found = await this.deps.store.read((repos) => repos.namespaces.get(namespace));
+    if (!found) throw namespaceNotFound(namespace);
+    return found;
+  }
+
+  async list(_ctx: CallContext, request: ListRequest): Promise<Page<Namespace>> {
+    return this.deps.store.read((repos) =>
+      listPage(this.deps.tokens, 'namespaces', '', request, (query) => repos.namespaces.list(query)),
+    );
+  }
+}
+
+export function namespaceNotFound(namespace: string): QuiverError {
+  return new QuiverError('NAMESPACE_NOT_FOUND', `Namespace '${namespace}' does not exist.`, {
+    details: { resource: namespaceName(namespace) },
+  });
+}

@@ -1,0 +1,288 @@
+import { QuiverError } from '../domain/errors.js';
+import {
+  assertTransition,
+  isVersionStatus,
+  VERSION_STATUSES,
+  type VersionStatus,
+} from '../domain/lifecycle.js';
+import { modelName, parseVersionName, type VersionRef, versionName } from '../domain/names.js';
+import { type PageTokenCodec, pageSize } from '../domain/page-token.js';
+import {
+  etagOf,
+  type HistoryEntry,
+  type JsonObject,
+  type Labels,
+  type Page,
+  rfc3339,
+  type Version,
+} from '../domain/resources.js';
+import { checkLabels, checkMetadata, checkText, LIMITS } from '../domain/validation.js';
+import type { Clock, Ids } from '../ports/clock.js';
+import type { ModelKey, Repositories, VersionLookup } from '../ports/repositories.js';
+import type { UnitOfWork } from '../ports/unit-of-work.js';
+import type { CallContext, ListRequest } from './context.js';
+import { idempotentWrite } from './idempotency.js';
+import { listPage } from './listing.js';
+import { checkEtag, requireModel, requireVersion, resolveRef, versionNotFound } from './lookups.js';
+
+export interface VersionServiceDeps {
+  store: UnitOfWork;
+  clock: Clock;
+  ids: Ids;
+  tokens: PageTokenCodec;
+}
+
+export interface NewVersionInput {
+  description?: string | undefined;
+  labels?: Labels | undefined;
+  metadata?: JsonObject | undefined;
+  source_uri?: string | undefined;
+}
+
+export const MAX_BATCH_GET = 1000;
+
+export class VersionService {
+  constructor(private readonly deps: VersionServiceDeps) {}
+
+  /** Registers the next version of a model. Numbers are 1, 2, 3… without gaps, also under concurrent creators. */
+  async create(ctx: CallContext, namespace: string, model: string, input: NewVersionInput): Promise<Version> {
+    const description = checkText(input.description, 'description', LIMITS.description);
+    const labels = checkLabels(input.labels);
+    const metadata = checkMetadata(input.metadata);
+    const source_uri = checkText(input.source_uri, 'source_uri', LIMITS.sourceUri);
+    const { store, clock, ids } = this.deps;
+    const request = { namespace, model, description, labels, metadata, source_uri };
+    return idempotentWrite(store, ctx, 'CreateVersion', request, clock.now, async (repos) => {
+      const key = await requireModel(repos, namespace, model);
+      const time = clock.now();
+      const version = await repos.models.nextVersion(key.pk, time);
+      const uid = ids.uid();
+      const status: VersionStatus = 'registered';
+      const created_by = ctx.actor.principal;
+      await repos.versions.insert({
+        uid,
+        model_pk: key.pk,
+        version,
+        status,
+        description,
+        labels,
+        metadata,
+        source_uri,
+        created_by,
+        time,
+      });
+      await repos.history.append({
+        model_pk: key.pk,
+        version,
+        kind: 'created',
+        from_status: null,
+        to_status: status,
+        alias: null,
+        actor: created_by,
+        reason: '',
+        time,
+      });
+      return {
+        name: versionName(namespace, model, version),
+        uid,
+        model: modelName(namespace, model),
+        version,
+        status,
+        description,
+        labels,
+        metadata,
+        source_uri,
+        aliases: [],
+        created_by,
+        create_time: rfc3339(time),
+        update_time: rfc3339(time),
+        etag: etagOf(1, uid),
+      };
+    });
+  }
+
+  async get(_ctx: CallContext, namespace: string, model: string, ref: VersionRef): Promise<Version> {
+    return this.deps.store.read(async (repos) => {
+      const key = await requireModel(repos, namespace, model);
+      return this.#load(repos, key, await resolveRef(repos, key, ref));
+    });
+  }
+
+  async list(
+    _ctx: CallContext,
+    namespace: string,
+    model: string,
+    request: ListRequest,
+  ): Promise<Page<Version>> {
+    return this.deps.store.read(async (repos) => {
+      const key = await requireModel(repos, namespace, model);
+      return listPage(this.deps.tokens, 'versions', `${namespace}/${model}`, request, (query) =>
+        repos.versions.list(key.pk, query),
+      );
+    });
+  }
+
+  /** Edits what may change after creation: description and labels. Everything else is immutable. */
+  async update(
+    ctx: CallContext,
+    namespace: string,
+    model: string,
+    ref: VersionRef,
+    patch: { description?: string | undefined; labels?: Labels | undefined },
+    ifMatch?: string,
+  ): Promise<Version> {
+    const clean: { description?: string; labels?: Labels } = {};
+    if (patch.description !== undefined)
+      clean.description = checkText(patch.description, 'description', LIMITS.description);
+    if (patch.labels !== undefined) clean.labels = checkLabels(patch.labels);
+    const { store, clock } = this.deps;
+    const request = { namespace, model, ref, clean, ifMatch };
+    return idempotentWrite(store, ctx, 'UpdateVersion', request, clock.now, async (repos) => {
+      const key = await requireModel(repos, namespace, model);
+      const number = await resolveRef(repos, key, ref);
+      const current = await this.#load(repos, key, number);
+      checkEtag(ifMatch, current.etag);
+      const vkey = (await repos.versions.key(key.pk, number))!;
+      const time = clock.now();
+      if (!(await repos.versions.update(vkey.pk, vkey.revision, clean, time))) {
+        throw new QuiverError(
+          'CONCURRENT_UPDATE',
+          `Version ${number} changed while it was being updated; retry.`,
+          {
+            details: { resource: current.name },
+          },
+        );
+      }
+      const fields = Object.keys(clean).join(', ');
+      await repos.history.append({
+        ...historyBase(key, number, ctx, time),
+        kind: 'updated',
+        reason: `changed ${fields}`,
+      });
+      return this.#load(repos, key, number);
+    });
+  }
+
+  /** Moves a version along its lifecycle; illegal steps fail and name the allowed ones. */
+  async transition(
+    ctx: CallContext,
+    namespace: string,
+    model: string,
+    ref: VersionRef,
+    input: { status: string; reason?: string | undefined },
+  ): Promise<Version> {
+    if (!isVersionStatus(input.status)) {
+      throw new QuiverError('INVALID_ARGUMENT', `status must be one of ${VERSION_STATUSES.join(', ')}.`, {
+        details: { field: 'status', allowed: [...VERSION_STATUSES] },
+      });
+    }
+    const to = input.status;
+    const reason = checkText(input.reason, 'reason', LIMITS.reason);
+    const { store, clock } = this.deps;
+    return idempotentWrite(
+      store,
+      ctx,
+      'TransitionVersion',
+      { namespace, model, ref, to, reason },
+      clock.now,
+      async (repos) => {
+        const key = await requireModel(repos, namespace, model);
+        const vkey = await requireVersion(repos, key, ref);
+        assertTransition(vkey.status, to);
+        const time = clock.now();
+        if (!(await repos.versions.setStatus(vkey.pk, vkey.status, to, time))) {
+          // Another writer moved it first: judge the request against the status it has now.
+          const now = (await repos.versions.key(key.pk, vkey.version))!;
+          assertTransition(now.status, to);
+          throw new QuiverError(
+            'CONCURRENT_UPDATE',
+            `Version ${vkey.version} changed status concurrently; retry.`,
+          );
+        }
+        await repos.history.append({
+          ...historyBase(key, vkey.version, ctx, time),
+          kind: 'transition',
+          from_status: vkey.status,
+          to_status: to,
+          reason,
+        });
+        return this.#load(repos, key, vkey.version);
+      },
+    );
+  }
+
+  async history(
+    _ctx: CallContext,
+    namespace: string,
+    model: string,
+    ref: VersionRef,
+    request: { page_size?: number | undefined; page_token?: string | undefined },
+  ): Promise<Page<HistoryEntry>> {
+    return this.deps.store.read(async (repos) => {
+      const key = await requireModel(repos, namespace, model);
+      const vkey = await requireVersion(repos, key, ref);
+      const limit = pageSize(request.page_size);
+      const query = `history ${namespace}/${model}/${vkey.version}`;
+      const after = request.page_token ? Number(this.deps.tokens.decode(query, request.page_token)[0]) : null;
+      const rows = await repos.history.list(key.pk, vkey.version, after, limit + 1);
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: page.map((r) => r.item),
+        next_page_token: rows.length > limit && last ? this.deps.tokens.encode(query, last.keyset) : '',
+      };
+    });
+  }
+
+  /** Reads up to 1000 versions by name in a bounded number of queries (the "batch status query"). */
+  async batchGet(
+    _ctx: CallContext,
+    names: readonly string[],
+  ): Promise<{ versions: Version[]; missing: string[] }> {
+    if (!Array.isArray(names)) {
+      throw new QuiverError('INVALID_ARGUMENT', 'names must be an array of version resource names.', {
+        details: { field: 'names' },
+      });
+    }
+    if (names.length > MAX_BATCH_GET) {
+      throw new QuiverError(
+        'TOO_MANY_ITEMS',
+        `names may hold at most ${MAX_BATCH_GET} entries; got ${names.length}.`,
+        {
+          details: { field: 'names', max: MAX_BATCH_GET },
+        },
+      );
+    }
+    const lookups: VersionLookup[] = names.map((name, i) => {
+      const path = parseVersionName(name, `names[${i}]`);
+      return path.ref.kind === 'number'
+        ? { namespace: path.namespace, model: path.model, version: path.ref.version }
+        : { namespace: path.namespace, model: path.model, alias: path.ref.alias };
+    });
+    const found = await this.deps.store.read((repos) => repos.versions.batchGet(lookups));
+    const hit = new Set(found.map((f) => f.index));
+    return {
+      versions: found.map((f) => f.version),
+      missing: names.filter((_, i) => !hit.has(i)),
+    };
+  }
+
+  async #load(repos: Repositories, key: ModelKey, version: number): Promise<Version> {
+    const found = await repos.versions.get(key.pk, version);
+    if (!found) throw versionNotFound(key, version);
+    return found;
+  }
+}
+
+function historyBase(key: ModelKey, version: number, ctx: CallContext, time: number) {
+  return {
+    model_pk: key.pk,
+    version,
+    from_status: null,
+    to_status: null,
+    alias: null,
+    actor: ctx.actor.principal,
+    reason: '',
+    time,
+  };
+}

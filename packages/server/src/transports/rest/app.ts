@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import { QuiverError } from '../../domain/errors.js';
+import { ANONYMOUS } from '../../domain/resources.js';
+import type { AliasService } from '../../services/alias.service.js';
+import type { CallContext } from '../../services/context.js';
+import { checkIdempotencyKey } from '../../services/idempotency.js';
+import type { ModelService } from '../../services/model.service.js';
+import type { NamespaceService } from '../../services/namespace.service.js';
+import type { VersionService } from '../../services/version.service.js';
+import { envelope, fromFastify, statusOf } from './errors.js';
+import { type HealthCheck, healthRoutes } from './routes/health.routes.js';
+import { modelRoutes } from './routes/models.routes.js';
+import { namespaceRoutes } from './routes/namespaces.routes.js';
+import { versionRoutes } from './routes/versions.routes.js';
+import { SHARED_SCHEMAS } from './schemas.js';
+
+export interface Services {
+  namespaces: NamespaceService;
+  models: ModelService;
+  versions: VersionService;
+  aliases: AliasService;
+}
+
+export interface RestOptions {
+  services: Services;
+  readiness: HealthCheck[];
+  logger: FastifyBaseLogger | false;
+  bodyLimitBytes: number;
+  version: string;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Builds the REST app without listening: main.ts listens, tests inject. */
+export async function buildRestApp(options: RestOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.logger === false ? {} : { loggerInstance: options.logger }),
+    // Per-request access logs cost throughput; errors are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimitBytes,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 300 },
+  });
+
+  // Bodies are validated strictly (no type coercion, unknown fields rejected); query strings and
+  // paths are text, so numbers and booleans there are coerced.
+  const strict = addFormats.default(
+    new Ajv.default({
+      coerceTypes: false,
+      removeAdditional: false,
+      useDefaults: true,
+      strict: false,
+      allErrors: false,
+    }),
+  );
+  const lenient = addFormats.default(
+    new Ajv.default({ coerceTypes: 'array', removeAdditional: false, useDefaults: true, strict: false }),
+  );
+  for (const schema of SHARED_SCHEMAS) {
+    strict.addSchema(schema);
+    lenient.addSchema(schema);
+  }
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? strict : lenient).compile(schema),
+  );
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.setErrorHandler((err: FastifyError | QuiverError, req, reply) => {
+    const error = err instanceof QuiverError ? err : fromFastify(err);
+    if (error.code === 'INTERNAL')
+      req.log.error({ err: error.cause ?? err, request_id: req.id }, 'internal error');
+    else if (error.code === 'UNAVAILABLE')
+      req.log.warn({ err: error.cause ?? err, request_id: req.id }, error.message);
+    return reply.status(statusOf(error)).send(envelope(error, req.id));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const error = new QuiverError(
+      'ROUTE_NOT_FOUND',
+      `No method ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}. See /docs for the API.`,
+    );
+    return reply.status(404).send(envelope(error, req.id));
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Quiver API',
+        version: options.version,
+        description:
+          'Model registry and serving. Management over REST (`/v1`); errors share codes with gRPC.',
+      },
+      tags: [
+        { name: 'namespaces' },
+        { name: 'models' },
+        { name: 'versions' },
+        { name: 'aliases' },
+        { name: 'health' },
+      ],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes(options.readiness));
+  await app.register(namespaceRoutes(options.services), { prefix: '/v1' });
+  await app.register(modelRoutes(options.services), { prefix: '/v1' });
+  await app.register(versionRoutes(options.services), { prefix: '/v1' });
+  await app.ready();
+  return app as unknown as FastifyInstance;
+}
+
+/** The caller and call as services see them. Authentication will replace the anonymous actor. */
+export function callContext(req: FastifyRequest): CallContext {
+  return {
+    actor: ANONYMOUS,
+    requestId: req.id,
+    idempotencyKey: checkIdempotencyKey(req.headers['idempotency-key']),
+  };
+}
+
+export function ifMatch(req: FastifyRequest): string | undefined {
+  const value = req.headers['if-match'];
+  return typeof value === 'string' ? value : undefined;
+}
