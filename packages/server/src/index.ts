@@ -2,3 +2,5 @@ export { type Config, ConfigError, loadConfig, SETTINGS, settingsMarkdown } from
 export { type SeedOptions, type SeedProgress, seed } from './dev/seed.js';
 export { CODES, type Code, QuiverError, REASONS, type Reason } from './domain/errors.js';
 export { createQuiver, type Quiver, type QuiverOptions, VERSION } from './main.js';
+export { type Clock, type Ids, systemClock, uuidIds } from './ports/clock.js';
+export type { Store } from './ports/unit-of-work.js';

@@ -21,6 +21,8 @@ export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
+export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+
 export interface QuiverOptions {
   logger?: Logger | false;
   clock?: Clock;
@@ -68,6 +70,7 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
   const dialect = dialectFor(config, options.postgresSchema);
   logger.info({ database: dialect.description }, 'opening database');
   const store = await SqlStore.open(dialect, options.onQuery ? { onQuery: options.onQuery } : {});
+  const clock = options.clock ?? systemClock;
   // Page tokens must verify on every instance sharing the database, so the key lives there.
   const secret = await store.read((repos) =>
     repos.settings.putIfAbsent('page_token_secret', randomBytes(32).toString('base64url')),
@@ -84,7 +87,15 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
     logger: options.logger === false ? false : logger,
     bodyLimitBytes: config.bodyLimitBytes,
     version: VERSION,
+    database: dialect.description,
   });
+  // Idempotency keys are promised for 24 hours; sweep older ones hourly.
+  const sweep = setInterval(() => {
+    store
+      .write((repos) => repos.idempotency.deleteOlderThan(clock.now() - IDEMPOTENCY_TTL_MS))
+      .catch((err: unknown) => logger.warn({ err }, 'idempotency key sweep failed'));
+  }, 3_600_000);
+  sweep.unref();
   return {
     config,
     store,
@@ -97,6 +108,7 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
       return address;
     },
     async close() {
+      clearInterval(sweep);
       await rest.close();
       await store.close();
     },

@@ -86,7 +86,12 @@ export async function seed(
           namespace_pk: namespacePks[w.ns]!,
           model_id: w.model_id,
           description: `Seeded model ${w.i}`,
-          labels: { team: SEED_TEAMS[w.i % SEED_TEAMS.length]!, tier: TIERS[w.i % TIERS.length]! },
+          // Labels vary within each namespace (model i lives in namespace i % nsCount).
+          labels: {
+            team: SEED_TEAMS[Math.floor(w.i / nsCount) % SEED_TEAMS.length]!,
+            tier: TIERS[w.i % TIERS.length]!,
+          },
+          aliases: seedAliases(perModel),
           latest_version: perModel,
           time,
         })),
@@ -95,8 +100,9 @@ export async function seed(
       fresh.forEach((w, k) => {
         for (let v = 1; v <= perModel; v++) {
           const status = statusFor(v, perModel);
-          const aliases = v === perModel ? ['challenger'] : [];
-          if (status === 'approved' && v === lastApproved(perModel)) aliases.push('champion');
+          const aliases = Object.entries(seedAliases(perModel))
+            .filter(([, target]) => target === v)
+            .map(([alias]) => alias);
           versions.push({
             uid: ids.uid(),
             model_pk: pks[k]!,
@@ -118,6 +124,8 @@ export async function seed(
     progress.models = end;
     options.onProgress?.({ ...progress });
   }
+  // Fresh statistics let the planner choose between index orders for filtered lists.
+  await store.optimize();
   return progress;
 }
 
@@ -128,6 +136,11 @@ function statusFor(v: number, total: number): VersionStatus {
   if (v === lastApproved(total)) return 'approved';
   if (v === 1 && total > 4) return 'archived';
   return 'deprecated';
+}
+
+/** `champion` on the newest approved version, `challenger` on the newest. */
+function seedAliases(total: number): Record<string, number> {
+  return { champion: lastApproved(total), challenger: total };
 }
 
 function lastApproved(total: number): number {

@@ -177,6 +177,8 @@ export interface BulkModel {
   model_id: string;
   description: string;
   labels: Labels;
+  /** Alias → version; must match the aliases given with the versions. */
+  aliases: Record<string, number>;
   latest_version: number;
   time: number;
 }

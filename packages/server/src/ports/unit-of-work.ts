@@ -11,6 +11,8 @@ export interface UnitOfWork {
 
 export interface Store extends UnitOfWork {
   readonly dialect: 'sqlite' | 'postgres';
+  /** Refreshes the planner's statistics (after bulk loads). */
+  optimize(): Promise<void>;
   /** Cheap round trip for readiness checks. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -13,7 +13,7 @@ export class SqlBulkLoader implements BulkLoader {
 
   async insertModels(rows: readonly BulkModel[]): Promise<number[]> {
     const ids: number[] = [];
-    for (const part of chunk(rows, 10, this.d.maxParameters)) {
+    for (const part of chunk(rows, 11, this.d.maxParameters)) {
       const inserted = await this.db
         .insertInto('models')
         .values(
@@ -23,6 +23,7 @@ export class SqlBulkLoader implements BulkLoader {
             model_id: r.model_id,
             description: r.description,
             labels: JSON.stringify(r.labels),
+            aliases: JSON.stringify(r.aliases),
             latest_version: r.latest_version,
             create_time: r.time,
             update_time: r.time,

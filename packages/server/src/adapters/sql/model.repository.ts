@@ -8,7 +8,7 @@ import type { Listed, ListQuery, ModelKey, ModelRepository } from '../../ports/r
 import type { SqlDialect } from './dialects/dialect.js';
 import { compileFilter } from './filter-sql.js';
 import { MODEL_FILTER, MODEL_ORDER } from './list-schemas.js';
-import { afterKeyset, chunk, meta, parseAliasMap, parseLabels } from './rows.js';
+import { afterKeyset, chunk, meta, parseLabels } from './rows.js';
 import type { Database } from './schema.js';
 
 interface Row {
@@ -22,7 +22,7 @@ interface Row {
   create_time: number;
   update_time: number;
   revision: number;
-  alias_map: string | null;
+  alias_map: string;
 }
 
 export class SqlModelRepository implements ModelRepository {
@@ -31,7 +31,7 @@ export class SqlModelRepository implements ModelRepository {
     private readonly d: SqlDialect,
   ) {}
 
-  /** Models with their namespace id and alias map, in one statement (no N+1 for aliases). */
+  /** Models with their namespace id and alias map, in one statement without subqueries. */
   #select() {
     return this.db
       .selectFrom('models')
@@ -47,14 +47,8 @@ export class SqlModelRepository implements ModelRepository {
         'models.create_time',
         'models.update_time',
         'models.revision',
-      ])
-      .select((eb) =>
-        eb
-          .selectFrom('aliases')
-          .select(this.d.joinStrings(sql<string>`aliases.alias || '=' || aliases.version`).as('m'))
-          .whereRef('aliases.model_pk', '=', 'models.id')
-          .as('alias_map'),
-      );
+        'models.aliases as alias_map',
+      ]);
   }
 
   async create(input: {
@@ -212,7 +206,7 @@ function toModel(row: Row): Model {
     description: row.description,
     labels: parseLabels(row.labels),
     latest_version: row.latest_version,
-    aliases: parseAliasMap(row.alias_map),
+    aliases: JSON.parse(row.alias_map) as Record<string, number>,
     ...meta(row),
   };
 }

@@ -22,20 +22,12 @@ export function parseLabels(text: string): Labels {
   return JSON.parse(text) as Labels;
 }
 
-/** `champion=3,staging=4` (aggregated in SQL) → `{ champion: 3, staging: 4 }`, sorted by alias. */
-export function parseAliasMap(text: string | null): Record<string, number> {
-  const out: Record<string, number> = {};
-  if (!text) return out;
-  const pairs = text.split(',').sort();
-  for (const pair of pairs) {
-    const eq = pair.lastIndexOf('=');
-    out[pair.slice(0, eq)] = Number(pair.slice(eq + 1));
-  }
-  return out;
-}
-
-export function parseAliasList(text: string | null): string[] {
-  return text ? text.split(',').sort() : [];
+/** The aliases (sorted) that point at `version`, from a model's alias map JSON. */
+export function aliasesOf(aliasMap: string, version: number): string[] {
+  const out: string[] = [];
+  for (const [alias, v] of Object.entries(JSON.parse(aliasMap) as Record<string, number>))
+    if (v === version) out.push(alias);
+  return out.sort();
 }
 
 export interface TimestampedRow {

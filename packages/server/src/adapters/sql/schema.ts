@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 /** Table shapes as Kysely sees them. Times are epoch milliseconds (BIGINT on both databases). */
 export interface Database {
@@ -19,6 +19,7 @@ export interface Database {
     model_id: string;
     description: string;
     labels: string;
+    aliases: ColumnType<string, string | undefined, string>;
     latest_version: number;
     create_time: number;
     update_time: number;

@@ -33,6 +33,7 @@ export class SqlAliasRepository implements AliasRepository {
       .values({ model_pk: modelPk, alias, version, create_time: time, update_time: time })
       .onConflict((oc) => oc.columns(['model_pk', 'alias']).doUpdateSet({ version, update_time: time }))
       .execute();
+    await this.#syncModel(modelPk);
     return before;
   }
 
@@ -43,7 +44,24 @@ export class SqlAliasRepository implements AliasRepository {
       .where('alias', '=', alias)
       .returning('version')
       .executeTakeFirst();
+    if (row) await this.#syncModel(modelPk);
     return row?.version;
+  }
+
+  /** Rewrites the model's alias map from the aliases table, in the caller's transaction. */
+  async #syncModel(modelPk: number): Promise<void> {
+    const rows = await this.db
+      .selectFrom('aliases')
+      .select(['alias', 'version'])
+      .where('model_pk', '=', modelPk)
+      .orderBy('alias')
+      .execute();
+    const map = Object.fromEntries(rows.map((r) => [r.alias, r.version]));
+    await this.db
+      .updateTable('models')
+      .set({ aliases: JSON.stringify(map) })
+      .where('id', '=', modelPk)
+      .execute();
   }
 }
 

@@ -1,4 +1,4 @@
-import { type Kysely, Kysely as KyselyDb, type LogEvent, Migrator } from 'kysely';
+import { type Kysely, Kysely as KyselyDb, type LogEvent, Migrator, sql } from 'kysely';
 import { QuiverError } from '../../domain/errors.js';
 import type { Repositories } from '../../ports/repositories.js';
 import type { Store } from '../../ports/unit-of-work.js';
@@ -97,6 +97,10 @@ export class SqlStore implements Store {
     } catch (err) {
       throw translate(this.sqlDialect, err);
     }
+  }
+
+  async optimize(): Promise<void> {
+    await sql`analyze`.execute(this.db);
   }
 
   async ping(): Promise<void> {

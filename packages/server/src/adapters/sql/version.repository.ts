@@ -14,7 +14,7 @@ import type {
 import type { SqlDialect } from './dialects/dialect.js';
 import { compileFilter } from './filter-sql.js';
 import { VERSION_FILTER, VERSION_ORDER } from './list-schemas.js';
-import { afterKeyset, asStatus, chunk, meta, parseAliasList, parseLabels } from './rows.js';
+import { afterKeyset, aliasesOf, asStatus, chunk, meta, parseLabels } from './rows.js';
 import type { Database } from './schema.js';
 
 interface Row {
@@ -32,7 +32,7 @@ interface Row {
   create_time: number;
   update_time: number;
   revision: number;
-  alias_list: string | null;
+  alias_map: string;
 }
 
 export class SqlVersionRepository implements VersionRepository {
@@ -41,7 +41,7 @@ export class SqlVersionRepository implements VersionRepository {
     private readonly d: SqlDialect,
   ) {}
 
-  /** Versions with their model, namespace and aliases, in one statement. */
+  /** Versions with their model, namespace and the model's alias map (to name the aliases of each), in one statement. */
   #select() {
     return this.db
       .selectFrom('model_versions')
@@ -62,15 +62,8 @@ export class SqlVersionRepository implements VersionRepository {
         'model_versions.create_time',
         'model_versions.update_time',
         'model_versions.revision',
-      ])
-      .select((eb) =>
-        eb
-          .selectFrom('aliases')
-          .select(this.d.joinStrings(sql.ref<string>('aliases.alias')).as('a'))
-          .whereRef('aliases.model_pk', '=', 'model_versions.model_pk')
-          .whereRef('aliases.version', '=', 'model_versions.version')
-          .as('alias_list'),
-      );
+        'models.aliases as alias_map',
+      ]);
   }
 
   async insert(input: NewVersion): Promise<void> {
@@ -159,54 +152,48 @@ export class SqlVersionRepository implements VersionRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /**
+   * Joins the versions against a VALUES list of the wanted names (with their positions), so
+   * the planner starts from the few wanted rows and probes the unique indexes: one statement
+   * for numbers and one for aliases, whatever the count (chunked only past the parameter limit).
+   */
   async batchGet(lookups: readonly VersionLookup[]): Promise<{ index: number; version: Version }[]> {
     const out: { index: number; version: Version }[] = [];
-    const byNumber = new Map<string, number[]>();
-    const byAlias = new Map<string, number[]>();
-    lookups.forEach((l, index) => {
-      const map = l.alias !== undefined ? byAlias : byNumber;
-      const key = `${l.namespace}/${l.model}/${l.alias ?? l.version}`;
-      map.set(key, [...(map.get(key) ?? []), index]);
-    });
-    const numbered = lookups.filter((l) => l.alias === undefined);
-    for (const part of chunk(dedupe(numbered), 3, this.d.maxParameters - 16)) {
+    const indexed = lookups.map((lookup, index) => ({ lookup, index }));
+    const numbered = indexed.filter((x) => x.lookup.alias === undefined);
+    for (const part of chunk(numbered, 4, this.d.maxParameters - 16)) {
+      const wanted = values(
+        part.map((x) => [x.index, x.lookup.namespace, x.lookup.model, x.lookup.version!]),
+      );
       const rows = (await this.#select()
-        .where((eb) =>
-          eb(
-            eb.refTuple('namespaces.namespace_id', 'models.model_id', 'model_versions.version'),
-            'in',
-            part.map((l) => eb.tuple(l.namespace, l.model, l.version!)),
-          ),
+        .innerJoin(wanted, (j) =>
+          j
+            .on(sql`wanted.ns`, '=', sql.ref('namespaces.namespace_id'))
+            .on(sql`wanted.model`, '=', sql.ref('models.model_id'))
+            .on(sql`cast(wanted.ref as integer)`, '=', sql.ref('model_versions.version')),
         )
-        .execute()) as Row[];
-      for (const row of rows) {
-        for (const index of byNumber.get(`${row.namespace_id}/${row.model_id}/${row.version}`) ?? []) {
-          out.push({ index, version: toVersion(row) });
-        }
-      }
+        .select(sql<number>`wanted.idx`.as('idx'))
+        .execute()) as (Row & { idx: number | string })[];
+      for (const row of rows) out.push({ index: Number(row.idx), version: toVersion(row) });
     }
-    const aliased = lookups.filter((l) => l.alias !== undefined);
-    for (const part of chunk(dedupe(aliased), 3, this.d.maxParameters - 16)) {
+    const aliased = indexed.filter((x) => x.lookup.alias !== undefined);
+    for (const part of chunk(aliased, 4, this.d.maxParameters - 16)) {
+      const wanted = values(part.map((x) => [x.index, x.lookup.namespace, x.lookup.model, x.lookup.alias!]));
       const rows = (await this.#select()
         .innerJoin('aliases as target', (j) =>
           j
             .onRef('target.model_pk', '=', 'model_versions.model_pk')
             .onRef('target.version', '=', 'model_versions.version'),
         )
-        .select('target.alias as matched_alias')
-        .where((eb) =>
-          eb(
-            eb.refTuple('namespaces.namespace_id', 'models.model_id', 'target.alias'),
-            'in',
-            part.map((l) => eb.tuple(l.namespace, l.model, l.alias!)),
-          ),
+        .innerJoin(wanted, (j) =>
+          j
+            .on(sql`wanted.ns`, '=', sql.ref('namespaces.namespace_id'))
+            .on(sql`wanted.model`, '=', sql.ref('models.model_id'))
+            .on(sql`wanted.ref`, '=', sql.ref('target.alias')),
         )
-        .execute()) as (Row & { matched_alias: string })[];
-      for (const row of rows) {
-        for (const index of byAlias.get(`${row.namespace_id}/${row.model_id}/${row.matched_alias}`) ?? []) {
-          out.push({ index, version: toVersion(row) });
-        }
-      }
+        .select(sql<number>`wanted.idx`.as('idx'))
+        .execute()) as (Row & { idx: number | string })[];
+      for (const row of rows) out.push({ index: Number(row.idx), version: toVersion(row) });
     }
     return out.sort((a, b) => a.index - b.index);
   }
@@ -219,14 +206,19 @@ export class SqlVersionRepository implements VersionRepository {
   }
 }
 
-function dedupe(lookups: readonly VersionLookup[]): VersionLookup[] {
-  const seen = new Set<string>();
-  return lookups.filter((l) => {
-    const key = `${l.namespace}/${l.model}/${l.alias ?? l.version}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+/** `(values (?, ?, ?, ?), …) as wanted(idx, ns, model, ref)`: the wanted names as a joinable table. */
+function values(rows: readonly (readonly (string | number)[])[]) {
+  // Everything is bound as text so both databases type the VALUES columns alike; `ref` is cast where compared to a number.
+  const tuples = rows.map((r) => sql`(${sql.join(r.map((v) => sql`${String(v)}`))})`);
+  // Both databases name VALUES columns column1..N; a column list on the alias is not portable (SQLite).
+  return sql<{
+    idx: string;
+    ns: string;
+    model: string;
+    ref: string;
+  }>`(select column1 as idx, column2 as ns, column3 as model, column4 as ref from (values ${sql.join(tuples)}) as v)`.as(
+    'wanted',
+  );
 }
 
 export function toVersion(row: Row): Version {
@@ -239,7 +231,7 @@ export function toVersion(row: Row): Version {
     labels: parseLabels(row.labels),
     metadata: JSON.parse(row.metadata) as Record<string, unknown>,
     source_uri: row.source_uri,
-    aliases: parseAliasList(row.alias_list),
+    aliases: aliasesOf(row.alias_map, row.version),
     created_by: row.created_by,
     ...meta(row),
   };

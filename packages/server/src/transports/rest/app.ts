@@ -20,6 +20,7 @@ import type { NamespaceService } from '../../services/namespace.service.js';
 import type { VersionService } from '../../services/version.service.js';
 import { envelope, fromFastify, statusOf } from './errors.js';
 import { type HealthCheck, healthRoutes } from './routes/health.routes.js';
+import { homeRoutes } from './routes/home.routes.js';
 import { modelRoutes } from './routes/models.routes.js';
 import { namespaceRoutes } from './routes/namespaces.routes.js';
 import { versionRoutes } from './routes/versions.routes.js';
@@ -38,6 +39,8 @@ export interface RestOptions {
   logger: FastifyBaseLogger | false;
   bodyLimitBytes: number;
   version: string;
+  /** Shown on the home page, without secrets. */
+  database: string;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -124,6 +127,7 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  await app.register(homeRoutes({ version: options.version, database: options.database }));
   await app.register(healthRoutes(options.readiness));
   await app.register(namespaceRoutes(options.services), { prefix: '/v1' });
   await app.register(modelRoutes(options.services), { prefix: '/v1' });

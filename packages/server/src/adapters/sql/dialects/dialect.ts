@@ -1,11 +1,4 @@
-import type {
-  ColumnDataType,
-  ColumnDefinitionBuilder,
-  Dialect,
-  Expression,
-  Kysely,
-  RawBuilder,
-} from 'kysely';
+import type { ColumnDataType, ColumnDefinitionBuilder, Dialect, Expression, Kysely } from 'kysely';
 
 type DataTypeExpression = ColumnDataType | Expression<unknown>;
 
@@ -30,8 +23,6 @@ export interface SqlDialect {
    * COLLATE "C" for it. Prefix filters compile to ranges and rely on this; so do stable name orders.
    */
   readonly text: DataTypeExpression;
-  /** Comma-joined aggregate of a text column (group_concat / string_agg). */
-  joinStrings(column: Expression<string>): RawBuilder<string | null>;
   isUniqueViolation(err: unknown): boolean;
   /** Errors that mean "the database is busy or away": retry later, answer UNAVAILABLE. */
   isUnavailable(err: unknown): boolean;

@@ -1,4 +1,4 @@
-import { type Expression, type Kysely, PostgresDialect, sql } from 'kysely';
+import { type Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../schema.js';
 import { errorCode, type SqlDialect } from './dialect.js';
@@ -38,7 +38,6 @@ export function postgresDialect(options: PostgresOptions): SqlDialect {
     description: `postgres:${redact(options.url)}${options.schema ? ` (schema ${options.schema})` : ''}`,
     idType: 'bigint',
     primaryKey: (col) => col.primaryKey().generatedByDefaultAsIdentity(),
-    joinStrings: (column: Expression<string>) => sql<string | null>`string_agg(${column}, ',')`,
     isUniqueViolation: (err) => errorCode(err) === '23505',
     isUnavailable: (err) => {
       const code = errorCode(err) ?? '';

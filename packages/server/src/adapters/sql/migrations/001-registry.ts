@@ -33,6 +33,8 @@ export async function up(db: Kysely<unknown>, d: SqlDialect): Promise<void> {
     .addColumn('model_id', d.text, (c) => c.notNull())
     .addColumn('description', d.text, (c) => c.notNull())
     .addColumn('labels', d.text, (c) => c.notNull())
+    // Alias → version map, kept in step with the aliases table by every alias write (read on every model read).
+    .addColumn('aliases', d.text, (c) => c.notNull().defaultTo('{}'))
     .addColumn('latest_version', 'integer', (c) => c.notNull())
     .addColumn('create_time', 'bigint', (c) => c.notNull())
     .addColumn('update_time', 'bigint', (c) => c.notNull())

@@ -1,0 +1,34 @@
+// One load step with autocannon; records every response time to report exact percentiles.
+import autocannon from 'autocannon';
+
+export async function load({ url, connections, duration, request, warmup = 1 }) {
+  if (warmup > 0) await run({ url, connections, duration: warmup, request, times: null });
+  const times = [];
+  const result = await run({ url, connections, duration, request, times });
+  times.sort((a, b) => a - b);
+  const pct = (p) => (times.length ? times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))] : 0);
+  const avg = times.reduce((a, b) => a + b, 0) / Math.max(1, times.length);
+  return {
+    connections,
+    requests: result.requests.total,
+    rps: result.requests.total / duration,
+    avg,
+    p50: pct(50),
+    p95: pct(95),
+    p99: pct(99),
+    max: times.at(-1) ?? 0,
+    errors: result.errors + result.timeouts + result.non2xx,
+    non2xx: result.non2xx,
+    timeouts: result.timeouts,
+  };
+}
+
+function run({ url, connections, duration, request, times }) {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      { url, connections, duration, pipelining: 1, timeout: 10, requests: [request] },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+    if (times) instance.on('response', (_client, _status, _bytes, responseTime) => times.push(responseTime));
+  });
+}

@@ -1,0 +1,28 @@
+/**
+ * Regenerates the committed files that are derived from code: the OpenAPI snapshot,
+ * docs/errors.md and docs/operations.md. Refuses to overwrite the OpenAPI snapshot with
+ * a breaking change unless --allow-breaking is given (see CONTRIBUTING.md).
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { currentOpenApi, errorsMarkdown, GENERATED, operationsMarkdown } from './lib/generated.js';
+import { breakingChanges } from './lib/openapi-compat.js';
+
+const allowBreaking = process.argv.includes('--allow-breaking');
+const doc = await currentOpenApi();
+if (existsSync(GENERATED.openapi)) {
+  const before = JSON.parse(readFileSync(GENERATED.openapi, 'utf8'));
+  const problems = breakingChanges(before, doc);
+  if (problems.length && !allowBreaking) {
+    console.error(
+      `Refusing to update ${GENERATED.openapi}: breaking changes to the v1 API:\n  - ${problems.join('\n  - ')}`,
+    );
+    console.error(
+      'Make the change additive, or follow CONTRIBUTING.md for an intentional, versioned change.',
+    );
+    process.exit(1);
+  }
+}
+writeFileSync(GENERATED.openapi, `${JSON.stringify(doc, null, 2)}\n`);
+writeFileSync(GENERATED.errors, errorsMarkdown());
+writeFileSync(GENERATED.operations, operationsMarkdown());
+console.log(`wrote ${Object.values(GENERATED).join(', ')}`);
