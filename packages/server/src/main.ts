@@ -51,8 +51,14 @@ export function dialectFor(config: Config, schema?: string): SqlDialect {
   return sqliteDialect(sqliteFile(config));
 }
 
+// TEMPORARY (replaced when the artifact store and ONNX runtime land in this change): fails loudly.
+const notYetWired = () => {
+  throw new Error('artifact support is not wired yet');
+};
+const pendingModels = { artifacts: { read: notYetWired } as never, runtime: { inspect: notYetWired } };
+
 export function buildServices(store: Store, tokens: PageTokenCodec, clock: Clock, ids: Ids): Services {
-  const deps = { store, clock, ids, tokens };
+  const deps = { store, clock, ids, tokens, models: { store, ...pendingModels } };
   return {
     namespaces: new NamespaceService(deps),
     models: new ModelService(deps),

@@ -52,11 +52,34 @@ export const REASONS = {
     code: 'INVALID_ARGUMENT',
     doc: 'An Idempotency-Key was reused for a different request body or method.',
   },
+  INVALID_MODEL: {
+    code: 'INVALID_ARGUMENT',
+    doc: 'An artifact declared or detected as a model (ONNX) cannot be parsed; the message quotes the parser.',
+  },
+  INVALID_TENSOR: {
+    code: 'INVALID_ARGUMENT',
+    doc: 'An inference input has a wrong name, datatype, shape or data length; the message names the tensor and what was expected.',
+  },
+  DIGEST_MISMATCH: {
+    code: 'INVALID_ARGUMENT',
+    doc: 'The uploaded bytes do not match the digest announced in Content-Digest or X-Quiver-Digest; nothing was stored.',
+  },
+  INCOMPLETE_UPLOAD: {
+    code: 'INVALID_ARGUMENT',
+    doc: 'The upload ended before Content-Length bytes arrived (or carried more); nothing was stored.',
+  },
   NAMESPACE_NOT_FOUND: { code: 'NOT_FOUND', doc: 'The namespace does not exist.' },
   MODEL_NOT_FOUND: { code: 'NOT_FOUND', doc: 'The model does not exist in the namespace.' },
   VERSION_NOT_FOUND: { code: 'NOT_FOUND', doc: 'The model has no version with that number.' },
   ALIAS_NOT_FOUND: { code: 'NOT_FOUND', doc: 'The model has no alias with that name.' },
+  ARTIFACT_NOT_FOUND: { code: 'NOT_FOUND', doc: 'No artifact is stored under that digest.' },
+  DEPLOYMENT_NOT_FOUND: { code: 'NOT_FOUND', doc: 'No deployment has that name.' },
+  OPERATION_NOT_FOUND: { code: 'NOT_FOUND', doc: 'No operation has that id.' },
   ROUTE_NOT_FOUND: { code: 'NOT_FOUND', doc: 'No API method answers this path and HTTP method.' },
+  IDEMPOTENCY_KEY_TAKEN: {
+    code: 'ALREADY_EXISTS',
+    doc: 'A concurrent request with the same Idempotency-Key committed first; its result is returned instead.',
+  },
   NAMESPACE_EXISTS: { code: 'ALREADY_EXISTS', doc: 'A namespace with that id already exists.' },
   MODEL_EXISTS: { code: 'ALREADY_EXISTS', doc: 'A model with that id already exists in the namespace.' },
   ILLEGAL_TRANSITION: {
@@ -71,10 +94,19 @@ export const REASONS = {
     code: 'FAILED_PRECONDITION',
     doc: 'The model still has versions that are not archived; archive them or delete with `force=true`.',
   },
+  DEPLOYMENT_EXISTS: { code: 'ALREADY_EXISTS', doc: 'A deployment with that name already exists.' },
+  DEPLOYMENT_DELETING: {
+    code: 'FAILED_PRECONDITION',
+    doc: 'The deployment is being deleted; it cannot change any more.',
+  },
   NAMESPACE_NOT_EMPTY: { code: 'FAILED_PRECONDITION', doc: 'The namespace still contains models.' },
   CONCURRENT_UPDATE: {
     code: 'ABORTED',
     doc: 'A concurrent change won the race; retrying the request is safe.',
+  },
+  MODEL_NOT_READY: {
+    code: 'UNAVAILABLE',
+    doc: 'The deployment exists but is not ready to serve (pending, loading, failed or deleting); retry or check its status.',
   },
   BODY_TOO_LARGE: {
     code: 'RESOURCE_EXHAUSTED',

@@ -364,8 +364,9 @@ function validateCmp(cmp: Extract<FilterExpr, { kind: 'cmp' }>, schema: FilterSc
       return { kind: 'compare', target, op: cmpOp, value: norm(value.text) };
     case 'integer': {
       const n = /^-?[0-9]{1,16}$/.test(value.text) ? Number(value.text) : Number.NaN;
-      if (!Number.isSafeInteger(n)) {
-        fail(`field '${name}' expects an integer, got ${JSON.stringify(value.text)}`);
+      // Integer fields are 32-bit columns on both databases; a wider value is an error, not an overflow in SQL.
+      if (!Number.isSafeInteger(n) || n > 2_147_483_647 || n < -2_147_483_648) {
+        fail(`field '${name}' expects a 32-bit integer, got ${JSON.stringify(value.text)}`);
       }
       return { kind: 'compare', target, op: cmpOp, value: n };
     }

@@ -1,4 +1,5 @@
 import type { VersionStatus } from './lifecycle.js';
+import type { Signature } from './tensors.js';
 
 /** Resource shapes as the API shows them (snake_case, the same in REST, gRPC and the SDK). */
 export type Labels = Record<string, string>;
@@ -38,11 +39,22 @@ export interface Version {
   labels: Labels;
   metadata: JsonObject;
   source_uri: string;
+  /** The bytes this version is (content-addressed), or null for a metadata-only version. */
+  artifact: VersionArtifact | null;
+  /** Inputs and outputs read from the model (ONNX), or null. */
+  signature: Signature | null;
   aliases: string[];
   create_time: string;
   update_time: string;
   created_by: string;
   etag: string;
+}
+
+export interface VersionArtifact {
+  digest: string;
+  size_bytes: number;
+  media_type: string;
+  format: string | null;
 }
 
 export const HISTORY_KINDS = ['created', 'transition', 'alias_set', 'alias_unset', 'updated'] as const;

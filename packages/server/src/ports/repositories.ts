@@ -2,6 +2,12 @@ import type { FilterExpr } from '../domain/filter.js';
 import type { VersionStatus } from '../domain/lifecycle.js';
 import type { Keyset } from '../domain/page-token.js';
 import type { HistoryEntry, HistoryKind, Labels, Model, Namespace, Version } from '../domain/resources.js';
+import type {
+  ArtifactRepository,
+  DeploymentRepository,
+  JobRepository,
+  OperationRepository,
+} from './serving.repositories.js';
 
 /** A list request as repositories see it: already validated, the page token already decoded. */
 export interface ListQuery {
@@ -83,6 +89,8 @@ export interface NewVersion {
   source_uri: string;
   created_by: string;
   time: number;
+  artifact_digest?: string | null;
+  artifact_format?: string | null;
 }
 
 /** One entry of a batch read, as the caller named it. */
@@ -147,7 +155,7 @@ export interface StoredResponse {
 
 export interface IdempotencyRepository {
   find(scope: string, key: string): Promise<StoredResponse | undefined>;
-  /** Throws ALREADY_EXISTS (unique violation translated) when a concurrent request took the key first. */
+  /** Throws IDEMPOTENCY_KEY_TAKEN (ALREADY_EXISTS) when a concurrent request took the key first. */
   save(scope: string, key: string, fingerprint: string, response: unknown, time: number): Promise<void>;
   deleteOlderThan(time: number): Promise<number>;
 }
@@ -168,6 +176,10 @@ export interface Repositories {
   idempotency: IdempotencyRepository;
   settings: SettingsRepository;
   bulk: BulkLoader;
+  artifacts: ArtifactRepository;
+  jobs: JobRepository;
+  deployments: DeploymentRepository;
+  operations: OperationRepository;
 }
 
 /** Rows for bulk loading (benchmark datasets); written in multi-row statements within one transaction. */

@@ -24,12 +24,15 @@ import type { CallContext, ListRequest } from './context.js';
 import { idempotentWrite } from './idempotency.js';
 import { listPage } from './listing.js';
 import { checkEtag, requireModel, requireVersion, resolveRef, versionNotFound } from './lookups.js';
+import { type ArtifactRef, describeArtifact, type ModelArtifactDeps } from './model-artifacts.js';
 
 export interface VersionServiceDeps {
   store: UnitOfWork;
   clock: Clock;
   ids: Ids;
   tokens: PageTokenCodec;
+  /** Reads artifacts to detect their format and signature. */
+  models: ModelArtifactDeps;
 }
 
 export interface NewVersionInput {
@@ -37,6 +40,7 @@ export interface NewVersionInput {
   labels?: Labels | undefined;
   metadata?: JsonObject | undefined;
   source_uri?: string | undefined;
+  artifact?: ArtifactRef | undefined;
 }
 
 export const MAX_BATCH_GET = 1000;
@@ -51,7 +55,17 @@ export class VersionService {
     const metadata = checkMetadata(input.metadata);
     const source_uri = checkText(input.source_uri, 'source_uri', LIMITS.sourceUri);
     const { store, clock, ids } = this.deps;
-    const request = { namespace, model, description, labels, metadata, source_uri };
+    // Parsing a model happens before the transaction: it must not hold the write lock.
+    const artifact = input.artifact ? await describeArtifact(this.deps.models, input.artifact) : null;
+    const request = {
+      namespace,
+      model,
+      description,
+      labels,
+      metadata,
+      source_uri,
+      artifact: input.artifact ?? null,
+    };
     return idempotentWrite(store, ctx, 'CreateVersion', request, clock.now, async (repos) => {
       const key = await requireModel(repos, namespace, model);
       const time = clock.now();
@@ -92,6 +106,15 @@ export class VersionService {
         labels,
         metadata,
         source_uri,
+        artifact: artifact
+          ? {
+              digest: artifact.digest,
+              size_bytes: artifact.size_bytes,
+              media_type: artifact.media_type,
+              format: artifact.format,
+            }
+          : null,
+        signature: artifact?.signature ?? null,
         aliases: [],
         created_by,
         create_time: rfc3339(time),

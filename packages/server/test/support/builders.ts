@@ -67,6 +67,7 @@ export function newBulkModel(namespace_pk: number, overrides: Partial<BulkModel>
     model_id: unique('bulk'),
     description: '',
     labels: {},
+    aliases: {},
     latest_version: 0,
     time: T0,
     ...overrides,

@@ -131,7 +131,10 @@ export async function testStore(
     backend === 'sqlite'
       ? sqliteDialect(join(db.config.dataDir, 'quiver.db'))
       : postgresDialect({ url: POSTGRES_URL, schema: db.schema!, poolSize: 10 });
-  const store = await SqlStore.open(dialect);
+  const store = await SqlStore.open(dialect).catch(async (err: unknown) => {
+    await db.drop();
+    throw err;
+  });
   return {
     store,
     db,

@@ -30,11 +30,11 @@ export class SqlBulkLoader implements BulkLoader {
             revision: 1,
           })),
         )
-        .returning(['id', 'model_id'])
+        .returning(['id', 'uid'])
         .execute();
-      // RETURNING order is not guaranteed; match rows back by their unique model_id within the chunk.
-      const byId = new Map(inserted.map((row) => [row.model_id, row.id]));
-      for (const r of part) ids.push(byId.get(r.model_id)!);
+      // RETURNING order is not guaranteed; match rows back by their unique uid.
+      const byUid = new Map(inserted.map((row) => [row.uid, row.id]));
+      for (const r of part) ids.push(byUid.get(r.uid)!);
     }
     const labels = rows.flatMap((r, i) =>
       Object.entries(r.labels).map(([key, value]) => ({ model_pk: ids[i]!, key, value })),

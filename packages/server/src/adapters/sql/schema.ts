@@ -40,6 +40,8 @@ export interface Database {
     create_time: number;
     update_time: number;
     revision: number;
+    artifact_digest: ColumnType<string | null, string | null | undefined, string | null>;
+    artifact_format: ColumnType<string | null, string | null | undefined, string | null>;
   };
   version_labels: { version_pk: number; key: string; value: string };
   aliases: { model_pk: number; alias: string; version: number; create_time: number; update_time: number };
@@ -61,5 +63,57 @@ export interface Database {
     fingerprint: string;
     response: string;
     create_time: number;
+  };
+  artifacts: {
+    digest: string;
+    size_bytes: number;
+    media_type: string;
+    format: string | null;
+    signature: string | null;
+    create_time: number;
+  };
+  deployments: {
+    id: Generated<number>;
+    uid: string;
+    deployment_id: string;
+    model_pk: number;
+    traffic: string;
+    resolved: string;
+    replicas: number;
+    batching: string | null;
+    status: string;
+    status_message: string;
+    generation: number;
+    observed_generation: number;
+    create_time: number;
+    update_time: number;
+    revision: number;
+  };
+  operations: {
+    id: string;
+    kind: string;
+    target: string;
+    done: number;
+    progress: number;
+    message: string;
+    error: string | null;
+    result: string | null;
+    create_time: number;
+    update_time: number;
+  };
+  jobs: {
+    id: Generated<number>;
+    kind: string;
+    payload: string;
+    status: string;
+    attempts: number;
+    max_attempts: number;
+    run_after: number;
+    lease_owner: string | null;
+    lease_expires: number | null;
+    last_error: string;
+    trace_context: string;
+    create_time: number;
+    update_time: number;
   };
 }

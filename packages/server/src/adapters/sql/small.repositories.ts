@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { QuiverError } from '../../domain/errors.js';
 import type { VersionStatus } from '../../domain/lifecycle.js';
 import type { HistoryEntry, HistoryKind } from '../../domain/resources.js';
 import { rfc3339 } from '../../domain/resources.js';
@@ -11,6 +12,7 @@ import type {
   SettingsRepository,
   StoredResponse,
 } from '../../ports/repositories.js';
+import type { SqlDialect } from './dialects/dialect.js';
 import type { Database } from './schema.js';
 
 export class SqlAliasRepository implements AliasRepository {
@@ -48,8 +50,17 @@ export class SqlAliasRepository implements AliasRepository {
     return row?.version;
   }
 
-  /** Rewrites the model's alias map from the aliases table, in the caller's transaction. */
+  /**
+   * Rewrites the model's alias map from the aliases table, in the caller's transaction. The
+   * no-op update first takes the model row's lock, so concurrent alias writers on PostgreSQL
+   * rebuild the map one after the other, each seeing the others' committed aliases.
+   */
   async #syncModel(modelPk: number): Promise<void> {
+    await this.db
+      .updateTable('models')
+      .set((eb) => ({ aliases: eb.ref('aliases') }))
+      .where('id', '=', modelPk)
+      .execute();
     const rows = await this.db
       .selectFrom('aliases')
       .select(['alias', 'version'])
@@ -102,7 +113,10 @@ export class SqlHistoryRepository implements HistoryRepository {
 }
 
 export class SqlIdempotencyRepository implements IdempotencyRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly d: SqlDialect,
+  ) {}
 
   async find(scope: string, key: string): Promise<StoredResponse | undefined> {
     const row = await this.db
@@ -121,10 +135,18 @@ export class SqlIdempotencyRepository implements IdempotencyRepository {
     response: unknown,
     time: number,
   ): Promise<void> {
-    await this.db
-      .insertInto('idempotency_keys')
-      .values({ scope, key, fingerprint, response: JSON.stringify(response), create_time: time })
-      .execute();
+    try {
+      await this.db
+        .insertInto('idempotency_keys')
+        .values({ scope, key, fingerprint, response: JSON.stringify(response), create_time: time })
+        .execute();
+    } catch (err) {
+      if (!this.d.isUniqueViolation(err)) throw err;
+      throw new QuiverError(
+        'IDEMPOTENCY_KEY_TAKEN',
+        'A concurrent request with the same Idempotency-Key committed first.',
+      );
+    }
   }
 
   async deleteOlderThan(time: number): Promise<number> {

@@ -9,6 +9,12 @@ import { SqlModelRepository } from './model.repository.js';
 import { SqlNamespaceRepository } from './namespace.repository.js';
 import type { Database } from './schema.js';
 import {
+  SqlArtifactRepository,
+  SqlDeploymentRepository,
+  SqlJobRepository,
+  SqlOperationRepository,
+} from './serving.repositories.js';
+import {
   SqlAliasRepository,
   SqlHistoryRepository,
   SqlIdempotencyRepository,
@@ -28,9 +34,13 @@ function repositories(db: Kysely<Database>, d: SqlDialect): Repositories {
     versions: new SqlVersionRepository(db, d),
     aliases: new SqlAliasRepository(db),
     history: new SqlHistoryRepository(db),
-    idempotency: new SqlIdempotencyRepository(db),
+    idempotency: new SqlIdempotencyRepository(db, d),
     settings: new SqlSettingsRepository(db),
     bulk: new SqlBulkLoader(db, d),
+    artifacts: new SqlArtifactRepository(db),
+    jobs: new SqlJobRepository(db, d),
+    deployments: new SqlDeploymentRepository(db, d),
+    operations: new SqlOperationRepository(db),
   };
 }
 
@@ -72,6 +82,7 @@ export class SqlStore implements Store {
       db: this.db,
       provider: new QuiverMigrations(this.sqlDialect),
       migrationTableName: 'quiver_migrations',
+      ...(this.sqlDialect.schema ? { migrationTableSchema: this.sqlDialect.schema } : {}),
       migrationLockTableName: 'quiver_migrations_lock',
     });
     const { error, results } = await migrator.migrateToLatest();

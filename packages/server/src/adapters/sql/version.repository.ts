@@ -3,6 +3,7 @@ import { validateFilter } from '../../domain/filter.js';
 import type { VersionStatus } from '../../domain/lifecycle.js';
 import { modelName, versionName } from '../../domain/names.js';
 import type { Labels, Version } from '../../domain/resources.js';
+import type { Signature } from '../../domain/tensors.js';
 import type {
   Listed,
   ListQuery,
@@ -33,6 +34,11 @@ interface Row {
   update_time: number;
   revision: number;
   alias_map: string;
+  artifact_digest: string | null;
+  artifact_size: number | null;
+  artifact_media_type: string | null;
+  artifact_format: string | null;
+  artifact_signature: string | null;
 }
 
 export class SqlVersionRepository implements VersionRepository {
@@ -47,6 +53,7 @@ export class SqlVersionRepository implements VersionRepository {
       .selectFrom('model_versions')
       .innerJoin('models', 'models.id', 'model_versions.model_pk')
       .innerJoin('namespaces', 'namespaces.id', 'models.namespace_pk')
+      .leftJoin('artifacts', 'artifacts.digest', 'model_versions.artifact_digest')
       .select([
         'model_versions.id',
         'model_versions.uid',
@@ -63,6 +70,11 @@ export class SqlVersionRepository implements VersionRepository {
         'model_versions.update_time',
         'model_versions.revision',
         'models.aliases as alias_map',
+        'artifacts.digest as artifact_digest',
+        'artifacts.size_bytes as artifact_size',
+        'artifacts.media_type as artifact_media_type',
+        'model_versions.artifact_format',
+        'artifacts.signature as artifact_signature',
       ]);
   }
 
@@ -79,6 +91,8 @@ export class SqlVersionRepository implements VersionRepository {
         metadata: JSON.stringify(input.metadata),
         source_uri: input.source_uri,
         created_by: input.created_by,
+        artifact_digest: input.artifact_digest ?? null,
+        artifact_format: input.artifact_format ?? null,
         create_time: input.time,
         update_time: input.time,
         revision: 1,
@@ -231,6 +245,18 @@ export function toVersion(row: Row): Version {
     labels: parseLabels(row.labels),
     metadata: JSON.parse(row.metadata) as Record<string, unknown>,
     source_uri: row.source_uri,
+    artifact: row.artifact_digest
+      ? {
+          digest: row.artifact_digest,
+          size_bytes: Number(row.artifact_size),
+          media_type: row.artifact_media_type ?? 'application/octet-stream',
+          format: row.artifact_format,
+        }
+      : null,
+    signature:
+      row.artifact_format === 'onnx' && row.artifact_signature
+        ? (JSON.parse(row.artifact_signature) as Signature)
+        : null,
     aliases: aliasesOf(row.alias_map, row.version),
     created_by: row.created_by,
     ...meta(row),

@@ -3,7 +3,9 @@ import { CODES } from '../../domain/errors.js';
 import { VERSION_STATUSES } from '../../domain/lifecycle.js';
 import { ALIAS_PATTERN, ID_PATTERN } from '../../domain/names.js';
 import { HISTORY_KINDS } from '../../domain/resources.js';
+import { DATATYPES } from '../../domain/tensors.js';
 import { LIMITS } from '../../domain/validation.js';
+import { FORMAT_PATTERN } from '../../services/model-artifacts.js';
 
 /**
  * The contract: these schemas validate requests, serialise responses and generate
@@ -68,6 +70,24 @@ export const Model = Type.Object(
   { $id: 'Model' },
 );
 
+const TensorSpec = Type.Object({
+  name: Type.String(),
+  datatype: Type.Union(DATATYPES.map((d) => Type.Literal(d))),
+  shape: Type.Array(Type.Integer(), { description: '-1 marks a dimension of variable size.' }),
+});
+
+export const Signature = Type.Object(
+  {
+    format: Type.Literal('onnx'),
+    inputs: Type.Array(TensorSpec),
+    outputs: Type.Array(TensorSpec),
+    opset: Type.Union([Type.Integer(), Type.Null()]),
+    ir_version: Type.Union([Type.Integer(), Type.Null()]),
+    producer: Type.String(),
+  },
+  { $id: 'Signature', description: 'Inputs and outputs of a model, read from the model file.' },
+);
+
 export const Version = Type.Object(
   {
     name: Type.String({ examples: ['namespaces/fraud/models/scorer/versions/3'] }),
@@ -80,6 +100,16 @@ export const Version = Type.Object(
       description: 'Free-form JSON object, immutable.',
     }),
     source_uri: Type.String(),
+    artifact: Type.Union([
+      Type.Object({
+        digest: Type.String(),
+        size_bytes: Type.Integer(),
+        media_type: Type.String(),
+        format: Type.Union([Type.String(), Type.Null()]),
+      }),
+      Type.Null(),
+    ]),
+    signature: Type.Union([Type.Ref(Signature), Type.Null()]),
     aliases: Type.Array(Type.String()),
     created_by: Type.String(),
     ...Common,
@@ -169,6 +199,20 @@ export const CreateVersionBody = Type.Object(
       }),
     ),
     source_uri: Type.Optional(Type.String({ maxLength: LIMITS.sourceUri })),
+    artifact: Type.Optional(
+      Type.Object(
+        {
+          digest: Type.String({ pattern: '^sha256:[0-9a-f]{64}$', description: 'From POST /v1/artifacts.' }),
+          format: Type.Optional(
+            Type.String({
+              pattern: FORMAT_PATTERN,
+              description: 'e.g. onnx; detected from the bytes when omitted.',
+            }),
+          ),
+        },
+        Strict,
+      ),
+    ),
   },
   Strict,
 );

@@ -10,6 +10,8 @@ import type { Database } from '../schema.js';
  */
 export interface SqlDialect {
   readonly name: 'sqlite' | 'postgres';
+  /** Schema holding Quiver's tables (PostgreSQL), so migrations never look at another install's tables. */
+  readonly schema: string | undefined;
   /** The Kysely dialect that talks to the driver. */
   readonly kysely: Dialect;
   /** Most bind parameters one statement may carry. */
@@ -23,6 +25,8 @@ export interface SqlDialect {
    * COLLATE "C" for it. Prefix filters compile to ranges and rely on this; so do stable name orders.
    */
   readonly text: DataTypeExpression;
+  /** Locks selected rows for a claim, skipping rows other workers hold (PostgreSQL); SQLite serialises writers anyway. */
+  skipLocked<QB extends { forUpdate(): QB; skipLocked(): QB }>(qb: QB): QB;
   isUniqueViolation(err: unknown): boolean;
   /** Errors that mean "the database is busy or away": retry later, answer UNAVAILABLE. */
   isUnavailable(err: unknown): boolean;

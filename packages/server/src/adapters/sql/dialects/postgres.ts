@@ -32,12 +32,14 @@ export function postgresDialect(options: PostgresOptions): SqlDialect {
   pool.on('error', () => {});
   return {
     name: 'postgres',
+    schema: options.schema ?? 'public',
     kysely: new PostgresDialect({ pool }),
     maxParameters: 65_535,
     text: sql`text collate "C"`,
     description: `postgres:${redact(options.url)}${options.schema ? ` (schema ${options.schema})` : ''}`,
     idType: 'bigint',
     primaryKey: (col) => col.primaryKey().generatedByDefaultAsIdentity(),
+    skipLocked: (qb) => qb.forUpdate().skipLocked(),
     isUniqueViolation: (err) => errorCode(err) === '23505',
     isUnavailable: (err) => {
       const code = errorCode(err) ?? '';

@@ -73,6 +73,7 @@ export function sqliteDialect(file: string): SqlDialect {
   database.pragma('optimize = 0x10002');
   return {
     name: 'sqlite',
+    schema: undefined,
     kysely: new ImmediateSqliteDialect({ database: cachingDatabase(database) }),
     // SQLite's compiled-in limit since 3.32 is 32766.
     maxParameters: 32_766,
@@ -80,6 +81,7 @@ export function sqliteDialect(file: string): SqlDialect {
     description: `sqlite:${file}`,
     idType: 'integer',
     primaryKey: (col) => col.primaryKey().autoIncrement(),
+    skipLocked: (qb) => qb,
     isUniqueViolation: (err) => {
       const code = errorCode(err);
       return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';

@@ -1,12 +1,14 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { SqlDialect } from '../dialects/dialect.js';
 import * as m001 from './001-registry.js';
+import * as m002 from './002-serving.js';
 
 type Step = { up(db: Kysely<unknown>, d: SqlDialect): Promise<void> };
 
 /** Ordered, append-only: never edit a released migration, add the next one. */
 const STEPS: Record<string, Step> = {
   '001-registry': m001,
+  '002-serving': m002,
 };
 
 /** Hands Kysely's Migrator the migrations, each bound to the dialect (the one place DDL may differ). */
