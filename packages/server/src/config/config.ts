@@ -16,6 +16,11 @@ export interface Config {
   databasePoolSize: number;
   logLevel: LogLevel;
   bodyLimitBytes: number;
+  artifactMaxBytes: number;
+  runtimeMemoryMb: number;
+  runtimeThreads: number;
+  workerConcurrency: number;
+  shutdownGraceMs: number;
 }
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -112,6 +117,41 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     default: '1048576',
     doc: 'Largest JSON request body accepted; larger bodies get RESOURCE_EXHAUSTED (413).',
     parse: (raw, name) => integer(raw, name, 1024, 1 << 30),
+  },
+  {
+    key: 'artifactMaxBytes',
+    env: 'QUIVER_ARTIFACT_MAX_BYTES',
+    default: String(2 * 1024 ** 3),
+    doc: 'Largest artifact `POST /v1/artifacts` accepts (streamed to disk, never held in memory).',
+    parse: (raw, name) => integer(raw, name, 1, 2 ** 50),
+  },
+  {
+    key: 'runtimeMemoryMb',
+    env: 'QUIVER_RUNTIME_MEMORY_MB',
+    default: '1024',
+    doc: 'Memory budget of loaded models; idle models are evicted (least recently used first) to stay under it.',
+    parse: (raw, name) => integer(raw, name, 1, 1 << 20),
+  },
+  {
+    key: 'runtimeThreads',
+    env: 'QUIVER_RUNTIME_THREADS',
+    default: '1',
+    doc: 'Threads onnxruntime uses inside one inference (intra-op). 1 suits many small concurrent requests.',
+    parse: (raw, name) => integer(raw, name, 1, 256),
+  },
+  {
+    key: 'workerConcurrency',
+    env: 'QUIVER_WORKER_CONCURRENCY',
+    default: '4',
+    doc: 'Jobs (rollouts) one worker runs at the same time.',
+    parse: (raw, name) => integer(raw, name, 1, 256),
+  },
+  {
+    key: 'shutdownGraceMs',
+    env: 'QUIVER_SHUTDOWN_GRACE_MS',
+    default: '10000',
+    doc: 'On SIGTERM: how long in-flight requests and jobs may take to finish before the process exits.',
+    parse: (raw, name) => integer(raw, name, 0, 600_000),
   },
 ];
 

@@ -112,6 +112,10 @@ export const REASONS = {
     code: 'RESOURCE_EXHAUSTED',
     doc: 'The request body exceeds the size limit of the method.',
   },
+  MODEL_TOO_LARGE: {
+    code: 'RESOURCE_EXHAUSTED',
+    doc: 'The model is larger than the whole runtime memory budget (QUIVER_RUNTIME_MEMORY_MB).',
+  },
   TOO_MANY_ITEMS: {
     code: 'RESOURCE_EXHAUSTED',
     doc: 'A batch or list asks for more items than the allowed maximum.',

@@ -90,7 +90,13 @@ export interface MlpWeights {
  * `initializersAsInputs` also lists the weights as graph inputs, as IR < 4 exporters did.
  */
 export function tinyMlp(
-  options: { inputs?: number; hidden?: number; outputs?: number; seed?: number; initializersAsInputs?: boolean } = {},
+  options: {
+    inputs?: number;
+    hidden?: number;
+    outputs?: number;
+    seed?: number;
+    initializersAsInputs?: boolean;
+  } = {},
 ): { bytes: Uint8Array; weights: MlpWeights } {
   const { inputs = 4, hidden = 8, outputs = 3, seed = 1 } = options;
   const next = prng(seed);
@@ -149,7 +155,6 @@ export function referenceMlp(weights: MlpWeights, x: ArrayLike<number>): number[
 }
 
 export const ADD_DATATYPES = ['FP32', 'FP64', 'INT32', 'INT64'] as const;
-export const IDENTITY_DATATYPES = ['BOOL', 'BYTES'] as const;
 
 /** z = x + y, all three [batch, 2]. */
 export function addModel(datatype: (typeof ADD_DATATYPES)[number]): Uint8Array {
@@ -160,8 +165,8 @@ export function addModel(datatype: (typeof ADD_DATATYPES)[number]): Uint8Array {
   });
 }
 
-/** y = x, both [batch, 2]; BYTES is ONNX STRING. */
-export function identityModel(datatype: (typeof IDENTITY_DATATYPES)[number]): Uint8Array {
+/** y = x, both [batch, 2], for any datatype (BOOL and BYTES = ONNX STRING among them). */
+export function identityModel(datatype: Datatype): Uint8Array {
   return buildModel({
     nodes: [node('Identity', ['x'], ['y'])],
     inputs: [valueInfo('x', datatype, ['batch', 2])],

@@ -217,7 +217,9 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
 }
 
 export function encodeModel(model: ModelProto): Uint8Array {
-  return ModelProtoType.encode(model as unknown as protobuf.Message).finish();
+  const out = ModelProtoType.encode(model as unknown as protobuf.Message).finish();
+  // Under Node the writer returns a Buffer, whose slice() is a view; hand back a plain Uint8Array.
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
 /** Reads an int64 field as a number; NaN when it is not representable exactly. */

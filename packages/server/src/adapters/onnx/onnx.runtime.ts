@@ -34,7 +34,10 @@ interface Entry {
 }
 
 const MB = 1024 * 1024;
-const mb = (bytes: number) => Math.ceil(bytes / MB);
+function sizeText(bytes: number): string {
+  if (bytes >= MB) return `${(bytes / MB).toFixed(bytes < 10 * MB ? 1 : 0)} MB`;
+  return bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${bytes} B`;
+}
 
 /** onnxruntime-node as the ModelRuntime: one InferenceSession per loaded model, CPU only. */
 export class OnnxRuntime implements ModelRuntime {
@@ -128,8 +131,8 @@ export class OnnxRuntime implements ModelRuntime {
     const budget = this.options.memoryBudgetBytes;
     if (sizeBytes > budget) {
       throw new QuiverError(
-        'INVALID_MODEL',
-        `The model needs ${mb(sizeBytes)} MB, the memory budget is ${mb(budget)} MB; raise QUIVER_RUNTIME_MEMORY_MB.`,
+        'MODEL_TOO_LARGE',
+        `The model needs ${sizeText(sizeBytes)}, the memory budget is ${sizeText(budget)}; raise QUIVER_RUNTIME_MEMORY_MB.`,
         { details: { key, size_bytes: sizeBytes, budget_bytes: budget } },
       );
     }
@@ -178,7 +181,10 @@ export class OnnxRuntime implements ModelRuntime {
     try {
       const feeds: Record<string, ort.Tensor> = {};
       for (const t of inputs) feeds[t.name] = toOrt(t);
-      const names = outputs ?? entry.handle.signature.outputs.map((o) => o.name);
+      const names =
+        outputs !== undefined && outputs.length > 0
+          ? outputs
+          : entry.handle.signature.outputs.map((o) => o.name);
       const results = await entry.session.run(feeds, [...names]);
       return names.map((name) => fromOrt(name, results[name]));
     } catch (err) {
@@ -227,13 +233,16 @@ export class OnnxRuntime implements ModelRuntime {
         graphOptimizationLevel: 'all',
         intraOpNumThreads: this.options.intraOpThreads ?? 1,
         interOpNumThreads: 1,
-        // Errors reach us as exceptions; ORT's own warnings would bypass the structured logs.
-        logSeverityLevel: 3,
+        // Errors reach us as exceptions; ORT would also print them (and warnings) to stderr, past the logs.
+        logSeverityLevel: 4,
       });
       this.sessionsCreated++;
       return session;
     } catch (err) {
-      const message = errMessage(err).replace(/\.$/, '');
+      // Drop the C++ source location ORT prefixes some messages with; keep what it says.
+      const message = errMessage(err)
+        .replace(/^\/onnxruntime_src\/\S+:\d+ [^()]*\([^)]*\) /, '')
+        .replace(/\.$/, '');
       throw new QuiverError('INVALID_MODEL', `The artifact is not a readable ONNX model: ${message}.`, {
         cause: err,
       });
@@ -280,7 +289,8 @@ const DATATYPES_BY_ORT = new Map<string, Datatype>(
   Object.entries(ORT_TYPES).map(([datatype, type]) => [type, datatype as Datatype]),
 );
 
-const utf8 = new TextDecoder();
+// Fatal: ONNX Runtime strings are UTF-8, and silently replacing bytes would corrupt the input.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
 function toOrt(t: Tensor): ort.Tensor {
@@ -294,11 +304,14 @@ function toOrt(t: Tensor): ort.Tensor {
       );
     }
     if (t.datatype === 'BYTES') {
-      return new ort.Tensor(
-        'string',
-        (t.data as Uint8Array[]).map((b) => utf8.decode(b)),
-        dims,
-      );
+      const strings = (t.data as Uint8Array[]).map((b, i) => {
+        try {
+          return utf8.decode(b);
+        } catch {
+          throw new Error(`element ${i} is not UTF-8, and ONNX string tensors hold UTF-8 text`);
+        }
+      });
+      return new ort.Tensor('string', strings, dims);
     }
     return new ort.Tensor(ORT_TYPES[t.datatype], t.data as ort.Tensor.DataType, dims);
   } catch (err) {

@@ -1,0 +1,157 @@
+import { deploymentName } from '../domain/deployments.js';
+import { QuiverError } from '../domain/errors.js';
+import { parseVersionRef } from '../domain/names.js';
+import type { ArtifactStore } from '../ports/artifact-store.js';
+import type { Clock } from '../ports/clock.js';
+import type { ModelRuntime } from '../ports/model-runtime.js';
+import type { DeploymentRecord, Job, ResolvedTarget } from '../ports/serving.repositories.js';
+import type { UnitOfWork } from '../ports/unit-of-work.js';
+import { ROLLOUT_JOB, toDeployment, UNDEPLOY_JOB } from '../services/deployment.service.js';
+import { type JobHandler, type JobRun, PermanentJobError } from './worker.js';
+
+export interface RolloutDeps {
+  store: UnitOfWork;
+  clock: Clock;
+  runtime: ModelRuntime;
+  artifacts: ArtifactStore;
+  /** Tells in-process inference that a deployment changed (other processes poll). */
+  changed: (deploymentId: string) => void;
+}
+
+interface Payload {
+  deployment_pk: number;
+  deployment_id: string;
+  generation: number;
+  operation: string;
+}
+
+/**
+ * Rolls a deployment out: resolves its versions (aliases as they are now), loads and warms up
+ * each model, and only then reports `ready`. Each job works for one generation of the spec: a
+ * newer change supersedes it, and a crashed worker's job is resumed by another after its lease.
+ */
+export function rolloutHandler(deps: RolloutDeps): JobHandler {
+  const { store, clock } = deps;
+  const progress = (op: string, pct: number, message: string) =>
+    store.write((repos) => repos.operations.progress(op, pct, message, clock.now()));
+
+  return {
+    kind: ROLLOUT_JOB,
+    async run({ job, lastAttempt }: JobRun) {
+      const p = job.payload as unknown as Payload;
+      const current = await store.read((repos) => repos.deployments.get(p.deployment_id));
+      if (!current || current.pk !== p.deployment_pk || current.generation !== p.generation || current.status === 'deleting') {
+        await supersede(deps, p);
+        return;
+      }
+      try {
+        await progress(p.operation, 5, 'resolving versions');
+        await setStatus(deps, current, 'loading', 'resolving versions', null);
+        const resolved = await resolveTargets(deps, current);
+        for (const [i, target] of resolved.entries()) {
+          const message = `loading version ${target.version} (${target.artifact_digest.slice(0, 19)}…)`;
+          await progress(p.operation, 10 + Math.round((80 * i) / resolved.length), message);
+          await setStatus(deps, current, 'loading', message, null);
+          const bytes = await deps.artifacts.read(target.artifact_digest);
+          try {
+            await deps.runtime.load(target.artifact_digest, bytes, { warmup: true });
+          } catch (err) {
+            const e = QuiverError.from(err);
+            throw e.reason === 'INVALID_MODEL' || e.reason === 'MODEL_TOO_LARGE' ? new PermanentJobError(e) : err;
+          }
+        }
+        const summary = resolved.map((t) => `v${t.version} ${t.percent}%`).join(', ');
+        if (!(await setStatus(deps, current, 'ready', `serving ${summary}`, resolved))) {
+          await supersede(deps, p);
+          return;
+        }
+        const after = await store.read((repos) => repos.deployments.get(p.deployment_id));
+        await store.write((repos) =>
+          repos.operations.finish(p.operation, { result: toDeployment(after ?? current) as unknown as Record<string, unknown> }, clock.now()),
+        );
+        deps.changed(p.deployment_id);
+      } catch (err) {
+        if (!lastAttempt && !(err instanceof PermanentJobError)) {
+          await progress(p.operation, 5, `attempt ${job.attempts} failed: ${(err as Error).message}; retrying`).catch(() => {});
+        }
+        throw err;
+      }
+    },
+    async giveUp(job: Job, error: QuiverError) {
+      const p = job.payload as unknown as Payload;
+      const current = await store.read((repos) => repos.deployments.get(p.deployment_id));
+      if (current && current.generation === p.generation) await setStatus(deps, current, 'failed', error.message, null);
+      await store.write((repos) =>
+        repos.operations.finish(p.operation, { error: { code: error.code, message: error.message, details: error.details } }, clock.now()),
+      );
+      deps.changed(p.deployment_id);
+    },
+  };
+}
+
+/** Removes a deployment; models no other deployment serves are unloaded from this process. */
+export function undeployHandler(deps: RolloutDeps): JobHandler {
+  const { store, clock } = deps;
+  return {
+    kind: UNDEPLOY_JOB,
+    async run({ job }: JobRun) {
+      const p = job.payload as unknown as Payload;
+      const current = await store.read((repos) => repos.deployments.get(p.deployment_id));
+      if (current && current.pk === p.deployment_pk) {
+        await store.write(async (repos) => {
+          await repos.operations.progress(p.operation, 50, 'removing', clock.now());
+          await repos.deployments.delete(current.pk);
+          await repos.operations.finish(p.operation, { result: { name: deploymentName(p.deployment_id), deleted: true } }, clock.now());
+        });
+        const still = new Set((await store.read((repos) => repos.deployments.list(null, 10_000))).flatMap((d) => d.resolved.map((t) => t.artifact_digest)));
+        for (const t of current.resolved) if (!still.has(t.artifact_digest)) await deps.runtime.unload(t.artifact_digest);
+      } else {
+        await store.write((repos) => repos.operations.finish(p.operation, { result: { name: deploymentName(p.deployment_id), deleted: true } }, clock.now()));
+      }
+      deps.changed(p.deployment_id);
+    },
+    async giveUp(job: Job, error: QuiverError) {
+      const p = job.payload as unknown as Payload;
+      await store.write((repos) =>
+        repos.operations.finish(p.operation, { error: { code: error.code, message: error.message, details: error.details } }, clock.now()),
+      );
+    },
+  };
+}
+
+async function resolveTargets(deps: RolloutDeps, d: DeploymentRecord): Promise<ResolvedTarget[]> {
+  const [namespace, model] = d.model.replace(/^namespaces\//, '').split('/models/') as [string, string];
+  return deps.store.read(async (repos) => {
+    const out: ResolvedTarget[] = [];
+    for (const t of d.traffic) {
+      const ref = parseVersionRef(t.version);
+      const number = ref.kind === 'number' ? ref.version : await repos.aliases.resolve(d.model_pk, ref.alias);
+      if (number === undefined) {
+        throw new PermanentJobError(new QuiverError('ALIAS_NOT_FOUND', `Model '${namespace}/${model}' has no alias '${t.version}' any more.`));
+      }
+      const version = await repos.versions.get(d.model_pk, number);
+      if (!version) throw new PermanentJobError(new QuiverError('VERSION_NOT_FOUND', `Model '${namespace}/${model}' has no version ${number}.`));
+      if (!version.artifact || version.artifact.format !== 'onnx') {
+        throw new PermanentJobError(
+          new QuiverError('INVALID_MODEL', `Version ${number} of '${namespace}/${model}' has no ONNX artifact to serve; register one with artifact.format onnx.`),
+        );
+      }
+      out.push({ version: number, percent: t.percent, artifact_digest: version.artifact.digest });
+    }
+    return out;
+  });
+}
+
+function setStatus(deps: RolloutDeps, d: DeploymentRecord, status: DeploymentRecord['status'], message: string, resolved: ResolvedTarget[] | null) {
+  return deps.store.write((repos) => repos.deployments.setStatus(d.pk, d.generation, status, message, resolved, deps.clock.now()));
+}
+
+async function supersede(deps: RolloutDeps, p: Payload): Promise<void> {
+  await deps.store.write((repos) =>
+    repos.operations.finish(
+      p.operation,
+      { error: { code: 'ABORTED', message: 'Superseded by a newer change to the deployment.', details: { reason: 'CONCURRENT_UPDATE' } } },
+      deps.clock.now(),
+    ),
+  );
+}

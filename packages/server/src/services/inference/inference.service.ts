@@ -1,0 +1,228 @@
+import { pickByWeight } from '../../domain/deployments.js';
+import { QuiverError } from '../../domain/errors.js';
+import { parseVersionRef } from '../../domain/names.js';
+import { checkInputs, checkRequestedOutputs } from '../../domain/tensor-check.js';
+import type { Tensor } from '../../domain/tensors.js';
+import type { ArtifactStore } from '../../ports/artifact-store.js';
+import type { Clock } from '../../ports/clock.js';
+import type { LoadedModel, ModelRuntime } from '../../ports/model-runtime.js';
+import type { DeploymentRecord, ResolvedTarget } from '../../ports/serving.repositories.js';
+import type { UnitOfWork } from '../../ports/unit-of-work.js';
+import type { CallContext } from '../context.js';
+import { deploymentNotFound } from '../deployment.service.js';
+import { DynamicBatcher } from './batcher.js';
+import type { Inference, InferRequest, InferResult, ModelMetadata } from './types.js';
+
+export interface InferenceServiceDeps {
+  store: UnitOfWork;
+  runtime: ModelRuntime;
+  artifacts: ArtifactStore;
+  clock: Clock;
+  version: string;
+  /** How often the deployment table is re-read (rollouts done by other processes show up within this). */
+  refreshMs?: number;
+  logger?: { warn(o: object, m: string): void };
+}
+
+const ALIAS_TTL_MS = 1_000;
+
+/**
+ * Serves deployments. Keeps the deployment table in memory (re-read periodically and on
+ * in-process changes), routes each request to a version by the traffic split, a version
+ * number or an alias, loads models on demand (a process that did not run the rollout), checks
+ * inputs against the model's signature, and runs them, merged into batches when configured.
+ */
+export class InferenceService implements Inference {
+  readonly #table = new Map<string, DeploymentRecord>();
+  readonly #batchers = new Map<string, DynamicBatcher>();
+  readonly #loading = new Map<string, Promise<LoadedModel>>();
+  readonly #aliases = new Map<string, { version: number | undefined; until: number }>();
+  #loaded = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: InferenceServiceDeps) {}
+
+  async start(): Promise<void> {
+    await this.refresh();
+    const tick = () => {
+      this.#timer = setTimeout(() => void this.refresh().finally(tick), this.deps.refreshMs ?? 1_000);
+      this.#timer.unref();
+    };
+    tick();
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+
+  /** Re-reads every deployment (there are few; deletions show up too). */
+  async refresh(): Promise<void> {
+    try {
+      const all = await this.deps.store.read((repos) => repos.deployments.list(null, 100_000));
+      const seen = new Set<string>();
+      for (const d of all) {
+        seen.add(d.deployment_id);
+        const before = this.#table.get(d.deployment_id);
+        if (before && before.generation !== d.generation) this.#dropBatchers(d.deployment_id);
+        this.#table.set(d.deployment_id, d);
+      }
+      for (const id of [...this.#table.keys()]) {
+        if (!seen.has(id)) {
+          this.#table.delete(id);
+          this.#dropBatchers(id);
+        }
+      }
+      this.#loaded = true;
+    } catch (err) {
+      this.deps.logger?.warn({ err }, 'could not refresh the deployment table');
+    }
+  }
+
+  /** A change made in this process: refresh at once instead of waiting for the next tick. */
+  changed(_deploymentId: string): void {
+    void this.refresh();
+  }
+
+  live(): boolean {
+    return true;
+  }
+
+  async ready(): Promise<boolean> {
+    return this.#loaded;
+  }
+
+  serverMetadata() {
+    return { name: 'quiver', version: this.deps.version, extensions: ['model_repository'] };
+  }
+
+  async modelReady(_ctx: CallContext, name: string, version: string): Promise<boolean> {
+    const d = this.#table.get(name);
+    if (!d) throw deploymentNotFound(name);
+    try {
+      await this.#target(d, version);
+      return true;
+    } catch (err) {
+      if (err instanceof QuiverError && (err.reason === 'MODEL_NOT_READY' || err.code === 'NOT_FOUND'))
+        return false;
+      throw err;
+    }
+  }
+
+  async modelMetadata(_ctx: CallContext, name: string, version: string): Promise<ModelMetadata> {
+    const d = this.#deployment(name);
+    const target = await this.#target(d, version);
+    const model = await this.#model(target.artifact_digest);
+    return {
+      name,
+      versions: d.resolved.map((t) => String(t.version)),
+      platform: 'onnxruntime_onnx',
+      signature: model.signature,
+    };
+  }
+
+  async infer(_ctx: CallContext, request: InferRequest): Promise<InferResult> {
+    const d = this.#deployment(request.model_name);
+    const target = await this.#target(d, request.model_version);
+    const model = await this.#model(target.artifact_digest);
+    checkInputs(model.signature, request.inputs);
+    checkRequestedOutputs(model.signature, request.outputs);
+    const outputs = await this.#run(d, target, model, request.inputs);
+    const wanted = request.outputs.length ? new Set(request.outputs) : null;
+    return {
+      model_name: d.deployment_id,
+      model_version: String(target.version),
+      id: request.id,
+      outputs: wanted ? outputs.filter((t: Tensor) => wanted.has(t.name)) : outputs,
+    };
+  }
+
+  /** Runs once; a model evicted between lookup and run (memory budget) is loaded again and run once more. */
+  async #run(d: DeploymentRecord, target: ResolvedTarget, model: LoadedModel, inputs: Tensor[]): Promise<Tensor[]> {
+    const attempt = (m: LoadedModel) => (d.batching ? this.#batcher(d, target, m).submit(inputs) : m.run(inputs));
+    try {
+      return await attempt(model);
+    } catch (err) {
+      if (!(err instanceof QuiverError) || err.reason !== 'MODEL_NOT_READY') throw err;
+      this.#dropBatchers(d.deployment_id);
+      return attempt(await this.#model(target.artifact_digest));
+    }
+  }
+
+  #deployment(name: string): DeploymentRecord {
+    const d = this.#table.get(name);
+    if (!d) throw deploymentNotFound(name);
+    return d;
+  }
+
+  /** The version to answer with. During a rollout of a new spec the previous one keeps serving. */
+  async #target(d: DeploymentRecord, version: string): Promise<ResolvedTarget> {
+    if (d.status === 'deleting' || d.resolved.length === 0) {
+      throw new QuiverError(
+        'MODEL_NOT_READY',
+        `Deployment '${d.deployment_id}' is ${d.status} (${d.status_message}); it cannot serve yet.`,
+        {
+          details: { resource: `deployments/${d.deployment_id}`, status: d.status },
+        },
+      );
+    }
+    if (version === '') return pickByWeight(d.resolved, Math.random() * 100);
+    const ref = parseVersionRef(version, 'model_version');
+    const number = ref.kind === 'number' ? ref.version : await this.#alias(d, ref.alias);
+    const target = d.resolved.find((t) => t.version === number);
+    if (!target) {
+      const serving = d.resolved.map((t) => t.version).join(', ');
+      throw new QuiverError(
+        'VERSION_NOT_FOUND',
+        `Deployment '${d.deployment_id}' does not serve version ${version}; it serves ${serving}.`,
+        {
+          details: { resource: `deployments/${d.deployment_id}`, serving: d.resolved.map((t) => t.version) },
+        },
+      );
+    }
+    return target;
+  }
+
+  async #alias(d: DeploymentRecord, alias: string): Promise<number | undefined> {
+    const key = `${d.model_pk}/${alias}`;
+    const now = this.deps.clock.now();
+    const cached = this.#aliases.get(key);
+    if (cached && cached.until > now) return cached.version;
+    const version = await this.deps.store.read((repos) => repos.aliases.resolve(d.model_pk, alias));
+    this.#aliases.set(key, { version, until: now + ALIAS_TTL_MS });
+    return version;
+  }
+
+  /** The loaded model, loading it once (single flight) when this process does not hold it. */
+  async #model(digest: string): Promise<LoadedModel> {
+    const loaded = this.deps.runtime.get(digest);
+    if (loaded) return loaded;
+    let pending = this.#loading.get(digest);
+    if (!pending) {
+      pending = this.deps.artifacts
+        .read(digest)
+        .then((bytes) => this.deps.runtime.load(digest, bytes, { warmup: true }))
+        .finally(() => this.#loading.delete(digest));
+      this.#loading.set(digest, pending);
+    }
+    return pending;
+  }
+
+  #batcher(d: DeploymentRecord, target: ResolvedTarget, model: LoadedModel): DynamicBatcher {
+    const key = `${d.deployment_id}/${d.generation}/${target.version}`;
+    let b = this.#batchers.get(key);
+    if (!b) {
+      b = new DynamicBatcher({
+        maxBatchSize: d.batching!.max_batch_size,
+        maxQueueDelayMicros: d.batching!.max_queue_delay_us,
+        run: (inputs) => (this.deps.runtime.get(target.artifact_digest) ?? model).run(inputs),
+      });
+      this.#batchers.set(key, b);
+    }
+    return b;
+  }
+
+  #dropBatchers(deploymentId: string): void {
+    for (const key of [...this.#batchers.keys()])
+      if (key.startsWith(`${deploymentId}/`)) this.#batchers.delete(key);
+  }
+}
