@@ -1,20 +1,29 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { LogEvent } from 'kysely';
 import pino, { type Logger } from 'pino';
+import { FsArtifactStore } from './adapters/fs/fs-artifact-store.js';
+import { OnnxRuntime } from './adapters/onnx/onnx.runtime.js';
 import type { SqlDialect } from './adapters/sql/dialects/dialect.js';
 import { postgresDialect } from './adapters/sql/dialects/postgres.js';
 import { sqliteDialect } from './adapters/sql/dialects/sqlite.js';
 import { SqlStore } from './adapters/sql/store.js';
 import { type Config, sqliteFile } from './config/config.js';
 import { PageTokenCodec } from './domain/page-token.js';
+import { rolloutHandler, undeployHandler } from './jobs/rollout.handler.js';
+import { Worker } from './jobs/worker.js';
 import { type Clock, type Ids, systemClock, uuidIds } from './ports/clock.js';
-import type { Store } from './ports/unit-of-work.js';
 import { AliasService } from './services/alias.service.js';
+import { ArtifactService } from './services/artifact.service.js';
+import { DeploymentService, ROLLOUT_JOB, UNDEPLOY_JOB } from './services/deployment.service.js';
+import { InferenceService } from './services/inference/inference.service.js';
 import { ModelService } from './services/model.service.js';
 import { NamespaceService } from './services/namespace.service.js';
+import { OperationService } from './services/operation.service.js';
 import { VersionService } from './services/version.service.js';
+import { buildGrpcServer, type GrpcServer, inferenceHealth } from './transports/grpc/server.js';
 import { buildRestApp, type Services } from './transports/rest/app.js';
 
 export const VERSION: string = (
@@ -30,6 +39,8 @@ export interface QuiverOptions {
   onQuery?: (event: LogEvent) => void;
   /** A PostgreSQL schema other than `public` (tests isolate themselves this way). */
   postgresSchema?: string;
+  /** Poll interval of the job worker and of the deployment table (tests shorten it). */
+  pollMs?: number;
 }
 
 export interface Quiver {
@@ -37,9 +48,13 @@ export interface Quiver {
   store: SqlStore;
   services: Services;
   rest: FastifyInstance;
+  worker: Worker | null;
+  grpc: GrpcServer | null;
   logger: Logger;
-  /** Starts listening; resolves with the bound address. */
+  /** Starts listening (REST, and gRPC where the role serves inference) and the worker; resolves with the REST address. */
   listen(): Promise<string>;
+  /** The bound gRPC port after listen() (0 when this role serves no gRPC). */
+  grpcPort(): number;
   close(): Promise<void>;
 }
 
@@ -51,50 +66,107 @@ export function dialectFor(config: Config, schema?: string): SqlDialect {
   return sqliteDialect(sqliteFile(config));
 }
 
-// TEMPORARY (replaced when the artifact store and ONNX runtime land in this change): fails loudly.
-const notYetWired = () => {
-  throw new Error('artifact support is not wired yet');
-};
-const pendingModels = { artifacts: { read: notYetWired } as never, runtime: { inspect: notYetWired } };
-
-export function buildServices(store: Store, tokens: PageTokenCodec, clock: Clock, ids: Ids): Services {
-  const deps = { store, clock, ids, tokens, models: { store, ...pendingModels } };
-  return {
-    namespaces: new NamespaceService(deps),
-    models: new ModelService(deps),
-    versions: new VersionService(deps),
-    aliases: new AliasService(deps),
-  };
-}
-
 /** The composition root: config → adapters → services → transports. Nothing listens until `listen()`. */
 export async function createQuiver(config: Config, options: QuiverOptions = {}): Promise<Quiver> {
   const logger =
     options.logger === false
       ? pino({ level: 'silent' })
       : (options.logger ?? pino({ level: config.logLevel }));
+  const role = config.role;
+  const serves = {
+    api: role === 'all' || role === 'api',
+    inference: role === 'all' || role === 'inference',
+    worker: role === 'all' || role === 'worker',
+  };
   const dialect = dialectFor(config, options.postgresSchema);
-  logger.info({ database: dialect.description }, 'opening database');
   const store = await SqlStore.open(dialect, options.onQuery ? { onQuery: options.onQuery } : {});
   const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? uuidIds;
   // Page tokens must verify on every instance sharing the database, so the key lives there.
   const secret = await store.read((repos) =>
     repos.settings.putIfAbsent('page_token_secret', randomBytes(32).toString('base64url')),
   );
-  const services = buildServices(
+  const tokens = new PageTokenCodec(secret);
+
+  const artifactStore = new FsArtifactStore(join(config.dataDir, 'artifacts'));
+  const runtime = new OnnxRuntime({
+    memoryBudgetBytes: config.runtimeMemoryMb * 1024 * 1024,
+    intraOpThreads: config.runtimeThreads,
+    logger,
+  });
+  const inference = new InferenceService({
     store,
-    new PageTokenCodec(secret),
-    options.clock ?? systemClock,
-    options.ids ?? uuidIds,
-  );
+    runtime,
+    artifacts: artifactStore,
+    clock,
+    version: VERSION,
+    refreshMs: options.pollMs ?? 1_000,
+    logger,
+  });
+  let worker: Worker | null = null;
+  const rolloutDeps = {
+    store,
+    clock,
+    runtime,
+    artifacts: artifactStore,
+    changed: (id: string) => inference.changed(id),
+  };
+  if (serves.worker) {
+    worker = new Worker({
+      store,
+      clock,
+      handlers: [rolloutHandler(rolloutDeps), undeployHandler(rolloutDeps)],
+      kinds: [ROLLOUT_JOB, UNDEPLOY_JOB],
+      concurrency: config.workerConcurrency,
+      pollMs: options.pollMs ?? 500,
+      logger,
+    });
+  }
+  const base = { store, clock, ids, tokens };
+  const services: Services = {
+    namespaces: new NamespaceService(base),
+    models: new ModelService(base),
+    versions: new VersionService({ ...base, models: { store, artifacts: artifactStore, runtime } }),
+    aliases: new AliasService(base),
+    artifacts: new ArtifactService({
+      store,
+      artifacts: artifactStore,
+      clock,
+      maxBytes: config.artifactMaxBytes,
+    }),
+    deployments: new DeploymentService({ store, clock, ids, wake: () => worker?.wake() }),
+    operations: new OperationService({ store }),
+    inference,
+  };
+  const readiness = [
+    { name: 'database', check: () => store.ping() },
+    { name: 'artifacts', check: () => artifactStore.ping() },
+    ...(worker
+      ? [{ name: 'worker', check: async () => checkWorker(worker!, clock, options.pollMs ?? 500) }]
+      : []),
+    ...(serves.inference
+      ? [
+          {
+            name: 'inference',
+            check: async () =>
+              void ((await inference.ready()) || Promise.reject(new Error('deployment table not read yet'))),
+          },
+        ]
+      : []),
+  ];
   const rest = await buildRestApp({
     services,
-    readiness: [{ name: 'database', check: () => store.ping() }],
+    serve: serves,
+    readiness,
     logger: options.logger === false ? false : logger,
     bodyLimitBytes: config.bodyLimitBytes,
     version: VERSION,
     database: dialect.description,
   });
+  const grpc = serves.inference
+    ? buildGrpcServer({ inference, health: inferenceHealth(inference), logger, version: VERSION })
+    : null;
+
   // Idempotency keys are promised for 24 hours; sweep older ones hourly.
   const sweep = setInterval(() => {
     store
@@ -102,21 +174,45 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
       .catch((err: unknown) => logger.warn({ err }, 'idempotency key sweep failed'));
   }, 3_600_000);
   sweep.unref();
+  let boundGrpc = 0;
+  let started = false;
+
   return {
     config,
     store,
     services,
     rest,
+    worker,
+    grpc,
     logger,
+    grpcPort: () => boundGrpc,
     async listen() {
+      if (serves.inference) await inference.start();
+      started = true;
+      worker?.start();
+      if (grpc) boundGrpc = await grpc.start(config.httpHost, config.grpcPort);
       const address = await rest.listen({ host: config.httpHost, port: config.httpPort });
-      logger.info({ address, database: dialect.description }, 'Quiver REST API listening');
+      logger.info(
+        { address, grpc_port: boundGrpc || undefined, role, database: dialect.description },
+        'Quiver listening',
+      );
       return address;
     },
     async close() {
       clearInterval(sweep);
-      await rest.close();
+      const grace = config.shutdownGraceMs;
+      await Promise.all([rest.close(), grpc && started ? grpc.close(grace) : undefined, worker?.stop(grace)]);
+      inference.stop();
+      await runtime.close();
+      artifactStore.close();
       await store.close();
     },
   };
+}
+
+/** The worker is alive when it polled within a few intervals. */
+function checkWorker(worker: Worker, clock: Clock, pollMs: number): void {
+  const age = clock.now() - worker.lastPoll;
+  if (worker.lastPoll > 0 && age > Math.max(10_000, pollMs * 10))
+    throw new Error(`the job worker last polled ${age} ms ago`);
 }

@@ -68,6 +68,10 @@ export const REASONS = {
     code: 'INVALID_ARGUMENT',
     doc: 'The upload ended before Content-Length bytes arrived (or carried more); nothing was stored.',
   },
+  RANGE_NOT_SATISFIABLE: {
+    code: 'INVALID_ARGUMENT',
+    doc: 'The Range header selects no byte of the artifact; Content-Range tells its size.',
+  },
   NAMESPACE_NOT_FOUND: { code: 'NOT_FOUND', doc: 'The namespace does not exist.' },
   MODEL_NOT_FOUND: { code: 'NOT_FOUND', doc: 'The model does not exist in the namespace.' },
   VERSION_NOT_FOUND: { code: 'NOT_FOUND', doc: 'The model has no version with that number.' },

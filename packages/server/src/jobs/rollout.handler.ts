@@ -40,7 +40,12 @@ export function rolloutHandler(deps: RolloutDeps): JobHandler {
     async run({ job, lastAttempt }: JobRun) {
       const p = job.payload as unknown as Payload;
       const current = await store.read((repos) => repos.deployments.get(p.deployment_id));
-      if (!current || current.pk !== p.deployment_pk || current.generation !== p.generation || current.status === 'deleting') {
+      if (
+        !current ||
+        current.pk !== p.deployment_pk ||
+        current.generation !== p.generation ||
+        current.status === 'deleting'
+      ) {
         await supersede(deps, p);
         return;
       }
@@ -57,7 +62,9 @@ export function rolloutHandler(deps: RolloutDeps): JobHandler {
             await deps.runtime.load(target.artifact_digest, bytes, { warmup: true });
           } catch (err) {
             const e = QuiverError.from(err);
-            throw e.reason === 'INVALID_MODEL' || e.reason === 'MODEL_TOO_LARGE' ? new PermanentJobError(e) : err;
+            throw e.reason === 'INVALID_MODEL' || e.reason === 'MODEL_TOO_LARGE'
+              ? new PermanentJobError(e)
+              : err;
           }
         }
         const summary = resolved.map((t) => `v${t.version} ${t.percent}%`).join(', ');
@@ -67,12 +74,20 @@ export function rolloutHandler(deps: RolloutDeps): JobHandler {
         }
         const after = await store.read((repos) => repos.deployments.get(p.deployment_id));
         await store.write((repos) =>
-          repos.operations.finish(p.operation, { result: toDeployment(after ?? current) as unknown as Record<string, unknown> }, clock.now()),
+          repos.operations.finish(
+            p.operation,
+            { result: toDeployment(after ?? current) as unknown as Record<string, unknown> },
+            clock.now(),
+          ),
         );
         deps.changed(p.deployment_id);
       } catch (err) {
         if (!lastAttempt && !(err instanceof PermanentJobError)) {
-          await progress(p.operation, 5, `attempt ${job.attempts} failed: ${(err as Error).message}; retrying`).catch(() => {});
+          await progress(
+            p.operation,
+            5,
+            `attempt ${job.attempts} failed: ${(err as Error).message}; retrying`,
+          ).catch(() => {});
         }
         throw err;
       }
@@ -80,9 +95,14 @@ export function rolloutHandler(deps: RolloutDeps): JobHandler {
     async giveUp(job: Job, error: QuiverError) {
       const p = job.payload as unknown as Payload;
       const current = await store.read((repos) => repos.deployments.get(p.deployment_id));
-      if (current && current.generation === p.generation) await setStatus(deps, current, 'failed', error.message, null);
+      if (current && current.generation === p.generation)
+        await setStatus(deps, current, 'failed', error.message, null);
       await store.write((repos) =>
-        repos.operations.finish(p.operation, { error: { code: error.code, message: error.message, details: error.details } }, clock.now()),
+        repos.operations.finish(
+          p.operation,
+          { error: { code: error.code, message: error.message, details: error.details } },
+          clock.now(),
+        ),
       );
       deps.changed(p.deployment_id);
     },
@@ -101,19 +121,38 @@ export function undeployHandler(deps: RolloutDeps): JobHandler {
         await store.write(async (repos) => {
           await repos.operations.progress(p.operation, 50, 'removing', clock.now());
           await repos.deployments.delete(current.pk);
-          await repos.operations.finish(p.operation, { result: { name: deploymentName(p.deployment_id), deleted: true } }, clock.now());
+          await repos.operations.finish(
+            p.operation,
+            { result: { name: deploymentName(p.deployment_id), deleted: true } },
+            clock.now(),
+          );
         });
-        const still = new Set((await store.read((repos) => repos.deployments.list(null, 10_000))).flatMap((d) => d.resolved.map((t) => t.artifact_digest)));
-        for (const t of current.resolved) if (!still.has(t.artifact_digest)) await deps.runtime.unload(t.artifact_digest);
+        const still = new Set(
+          (await store.read((repos) => repos.deployments.list(null, 10_000))).flatMap((d) =>
+            d.resolved.map((t) => t.artifact_digest),
+          ),
+        );
+        for (const t of current.resolved)
+          if (!still.has(t.artifact_digest)) await deps.runtime.unload(t.artifact_digest);
       } else {
-        await store.write((repos) => repos.operations.finish(p.operation, { result: { name: deploymentName(p.deployment_id), deleted: true } }, clock.now()));
+        await store.write((repos) =>
+          repos.operations.finish(
+            p.operation,
+            { result: { name: deploymentName(p.deployment_id), deleted: true } },
+            clock.now(),
+          ),
+        );
       }
       deps.changed(p.deployment_id);
     },
     async giveUp(job: Job, error: QuiverError) {
       const p = job.payload as unknown as Payload;
       await store.write((repos) =>
-        repos.operations.finish(p.operation, { error: { code: error.code, message: error.message, details: error.details } }, clock.now()),
+        repos.operations.finish(
+          p.operation,
+          { error: { code: error.code, message: error.message, details: error.details } },
+          clock.now(),
+        ),
       );
     },
   };
@@ -127,13 +166,24 @@ async function resolveTargets(deps: RolloutDeps, d: DeploymentRecord): Promise<R
       const ref = parseVersionRef(t.version);
       const number = ref.kind === 'number' ? ref.version : await repos.aliases.resolve(d.model_pk, ref.alias);
       if (number === undefined) {
-        throw new PermanentJobError(new QuiverError('ALIAS_NOT_FOUND', `Model '${namespace}/${model}' has no alias '${t.version}' any more.`));
+        throw new PermanentJobError(
+          new QuiverError(
+            'ALIAS_NOT_FOUND',
+            `Model '${namespace}/${model}' has no alias '${t.version}' any more.`,
+          ),
+        );
       }
       const version = await repos.versions.get(d.model_pk, number);
-      if (!version) throw new PermanentJobError(new QuiverError('VERSION_NOT_FOUND', `Model '${namespace}/${model}' has no version ${number}.`));
+      if (!version)
+        throw new PermanentJobError(
+          new QuiverError('VERSION_NOT_FOUND', `Model '${namespace}/${model}' has no version ${number}.`),
+        );
       if (!version.artifact || version.artifact.format !== 'onnx') {
         throw new PermanentJobError(
-          new QuiverError('INVALID_MODEL', `Version ${number} of '${namespace}/${model}' has no ONNX artifact to serve; register one with artifact.format onnx.`),
+          new QuiverError(
+            'INVALID_MODEL',
+            `Version ${number} of '${namespace}/${model}' has no ONNX artifact to serve; register one with artifact.format onnx.`,
+          ),
         );
       }
       out.push({ version: number, percent: t.percent, artifact_digest: version.artifact.digest });
@@ -142,15 +192,29 @@ async function resolveTargets(deps: RolloutDeps, d: DeploymentRecord): Promise<R
   });
 }
 
-function setStatus(deps: RolloutDeps, d: DeploymentRecord, status: DeploymentRecord['status'], message: string, resolved: ResolvedTarget[] | null) {
-  return deps.store.write((repos) => repos.deployments.setStatus(d.pk, d.generation, status, message, resolved, deps.clock.now()));
+function setStatus(
+  deps: RolloutDeps,
+  d: DeploymentRecord,
+  status: DeploymentRecord['status'],
+  message: string,
+  resolved: ResolvedTarget[] | null,
+) {
+  return deps.store.write((repos) =>
+    repos.deployments.setStatus(d.pk, d.generation, status, message, resolved, deps.clock.now()),
+  );
 }
 
 async function supersede(deps: RolloutDeps, p: Payload): Promise<void> {
   await deps.store.write((repos) =>
     repos.operations.finish(
       p.operation,
-      { error: { code: 'ABORTED', message: 'Superseded by a newer change to the deployment.', details: { reason: 'CONCURRENT_UPDATE' } } },
+      {
+        error: {
+          code: 'ABORTED',
+          message: 'Superseded by a newer change to the deployment.',
+          details: { reason: 'CONCURRENT_UPDATE' },
+        },
+      },
       deps.clock.now(),
     ),
   );

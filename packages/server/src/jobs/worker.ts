@@ -38,7 +38,11 @@ export interface WorkerOptions {
   concurrency?: number;
   leaseMs?: number;
   pollMs?: number;
-  logger?: { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void };
+  logger?: {
+    info(o: object, m: string): void;
+    warn(o: object, m: string): void;
+    error(o: object, m: string): void;
+  };
 }
 
 /**
@@ -67,7 +71,9 @@ export class Worker {
     const missing = options.kinds.filter((k) => !this.#handlers.has(k));
     const extra = [...this.#handlers.keys()].filter((k) => !options.kinds.includes(k));
     if (missing.length || extra.length) {
-      throw new Error(`Job handlers do not match job kinds: missing ${missing.join(', ') || 'none'}, unknown ${extra.join(', ') || 'none'}.`);
+      throw new Error(
+        `Job handlers do not match job kinds: missing ${missing.join(', ') || 'none'}, unknown ${extra.join(', ') || 'none'}.`,
+      );
     }
   }
 
@@ -109,7 +115,9 @@ export class Worker {
         const free = this.#o.concurrency - this.#inFlight.size;
         if (free <= 0) break;
         const now = this.#o.clock.now();
-        const jobs = await this.#o.store.write((repos) => repos.jobs.claim(this.owner, now, this.#o.leaseMs, free));
+        const jobs = await this.#o.store.write((repos) =>
+          repos.jobs.claim(this.owner, now, this.#o.leaseMs, free),
+        );
         for (const job of jobs) this.#track(this.#execute(job));
         if (jobs.length === free) this.#again = true;
       } while (this.#again && this.#running);
@@ -133,36 +141,49 @@ export class Worker {
     const handler = this.#handlers.get(job.kind);
     const { store, clock, leaseMs } = this.#o;
     const lost = new AbortController();
-    const beat = setInterval(() => {
-      const now = clock.now();
-      store
-        .write((repos) => repos.jobs.heartbeat(job.id, this.owner, now + leaseMs, now))
-        .then((held) => {
-          if (!held) lost.abort();
-        })
-        .catch((err: unknown) => this.#o.logger?.warn({ err, job: job.id }, 'lease renewal failed'));
-    }, Math.max(50, Math.floor(leaseMs / 3)));
+    const beat = setInterval(
+      () => {
+        const now = clock.now();
+        store
+          .write((repos) => repos.jobs.heartbeat(job.id, this.owner, now + leaseMs, now))
+          .then((held) => {
+            if (!held) lost.abort();
+          })
+          .catch((err: unknown) => this.#o.logger?.warn({ err, job: job.id }, 'lease renewal failed'));
+      },
+      Math.max(50, Math.floor(leaseMs / 3)),
+    );
     beat.unref();
     try {
-      if (!handler) throw new PermanentJobError(new QuiverError('INTERNAL', `No handler for job kind '${job.kind}'.`));
+      if (!handler)
+        throw new PermanentJobError(new QuiverError('INTERNAL', `No handler for job kind '${job.kind}'.`));
       if (job.attempts > job.max_attempts) {
-        throw new PermanentJobError(new QuiverError('INTERNAL', `Gave up after ${job.max_attempts} attempts: ${job.last_error}`));
+        throw new PermanentJobError(
+          new QuiverError('INTERNAL', `Gave up after ${job.max_attempts} attempts: ${job.last_error}`),
+        );
       }
       await handler.run({ job, lastAttempt: job.attempts >= job.max_attempts, signal: lost.signal });
       await store.write((repos) => repos.jobs.succeed(job.id, this.owner, clock.now()));
     } catch (err) {
       const permanent = err instanceof PermanentJobError;
       const error = permanent ? err.error : QuiverError.from(err);
-      const message = error.code === 'INTERNAL' && !permanent ? String((err as Error)?.message ?? err) : error.message;
+      const message =
+        error.code === 'INTERNAL' && !permanent ? String((err as Error)?.message ?? err) : error.message;
       const giveUp = permanent || job.attempts >= job.max_attempts;
       const now = clock.now();
       const retryAt = giveUp ? null : now + backoff(job.attempts);
-      this.#o.logger?.[giveUp ? 'error' : 'warn']({ err, job: job.id, kind: job.kind, attempt: job.attempts }, giveUp ? 'job failed for good' : 'job failed; will retry');
+      this.#o.logger?.[giveUp ? 'error' : 'warn'](
+        { err, job: job.id, kind: job.kind, attempt: job.attempts },
+        giveUp ? 'job failed for good' : 'job failed; will retry',
+      );
       try {
         await store.write((repos) => repos.jobs.fail(job.id, this.owner, message, retryAt, now));
         if (giveUp && handler) await handler.giveUp(job, error);
       } catch (inner) {
-        this.#o.logger?.error({ err: inner, job: job.id }, 'could not record job failure; the lease will expire and the job run again');
+        this.#o.logger?.error(
+          { err: inner, job: job.id },
+          'could not record job failure; the lease will expire and the job run again',
+        );
       }
     } finally {
       clearInterval(beat);

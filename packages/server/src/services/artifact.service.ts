@@ -255,12 +255,12 @@ export function parseRange(
 
 /**
  * A Range that selects no byte of the artifact. Until a dedicated reason exists this is
- * INVALID_ARGUMENT with `field: 'Range'`; REST should answer it with 416 and
+ * RANGE_NOT_SATISFIABLE with `field: 'Range'`; REST answers it with 416 and
  * `Content-Range: bytes *\/{size_bytes}`.
  */
 function unsatisfiable(header: string, total: number): QuiverError {
   return new QuiverError(
-    'INVALID_ARGUMENT',
+    'RANGE_NOT_SATISFIABLE',
     `Range ${JSON.stringify(header.slice(0, 100))} selects no byte of this artifact of ${total} bytes.`,
     { details: { field: 'Range', size_bytes: total } },
   );

@@ -10,11 +10,15 @@ export class OperationService {
 
   async get(_ctx: CallContext, id: string): Promise<Operation> {
     if (!OPERATION_ID.test(id)) {
-      throw new QuiverError('INVALID_NAME', 'An operation id is the UUID after operations/ in its name.', { details: { field: 'operation' } });
+      throw new QuiverError('INVALID_NAME', 'An operation id is the UUID after operations/ in its name.', {
+        details: { field: 'operation' },
+      });
     }
     const op = await this.deps.store.read((repos) => repos.operations.get(id));
     if (!op) {
-      throw new QuiverError('OPERATION_NOT_FOUND', `Operation '${id}' does not exist.`, { details: { resource: `operations/${id}` } });
+      throw new QuiverError('OPERATION_NOT_FOUND', `Operation '${id}' does not exist.`, {
+        details: { resource: `operations/${id}` },
+      });
     }
     return toOperation(op);
   }

@@ -84,6 +84,8 @@ export class VersionService {
         source_uri,
         created_by,
         time,
+        artifact_digest: artifact?.digest ?? null,
+        artifact_format: artifact?.format ?? null,
       });
       await repos.history.append({
         model_pk: key.pk,

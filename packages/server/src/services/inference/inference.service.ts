@@ -137,8 +137,14 @@ export class InferenceService implements Inference {
   }
 
   /** Runs once; a model evicted between lookup and run (memory budget) is loaded again and run once more. */
-  async #run(d: DeploymentRecord, target: ResolvedTarget, model: LoadedModel, inputs: Tensor[]): Promise<Tensor[]> {
-    const attempt = (m: LoadedModel) => (d.batching ? this.#batcher(d, target, m).submit(inputs) : m.run(inputs));
+  async #run(
+    d: DeploymentRecord,
+    target: ResolvedTarget,
+    model: LoadedModel,
+    inputs: Tensor[],
+  ): Promise<Tensor[]> {
+    const attempt = (m: LoadedModel) =>
+      d.batching ? this.#batcher(d, target, m).submit(inputs) : m.run(inputs);
     try {
       return await attempt(model);
     } catch (err) {

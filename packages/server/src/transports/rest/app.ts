@@ -13,29 +13,43 @@ import Fastify, {
 import { QuiverError } from '../../domain/errors.js';
 import { ANONYMOUS } from '../../domain/resources.js';
 import type { AliasService } from '../../services/alias.service.js';
+import type { ArtifactService } from '../../services/artifact.service.js';
 import type { CallContext } from '../../services/context.js';
+import type { DeploymentService } from '../../services/deployment.service.js';
 import { checkIdempotencyKey } from '../../services/idempotency.js';
+import type { Inference } from '../../services/inference/types.js';
 import type { ModelService } from '../../services/model.service.js';
 import type { NamespaceService } from '../../services/namespace.service.js';
+import type { OperationService } from '../../services/operation.service.js';
 import type { VersionService } from '../../services/version.service.js';
 import { envelope, fromFastify, statusOf } from './errors.js';
+import { artifactRoutes } from './routes/artifacts.routes.js';
+import { deploymentRoutes } from './routes/deployments.routes.js';
 import { type HealthCheck, healthRoutes } from './routes/health.routes.js';
 import { homeRoutes } from './routes/home.routes.js';
 import { modelRoutes } from './routes/models.routes.js';
 import { namespaceRoutes } from './routes/namespaces.routes.js';
+import { oipRoutes } from './routes/oip.routes.js';
 import { versionRoutes } from './routes/versions.routes.js';
 import { SHARED_SCHEMAS } from './schemas.js';
+import { SERVING_SCHEMAS } from './serving.schemas.js';
 
 export interface Services {
   namespaces: NamespaceService;
   models: ModelService;
   versions: VersionService;
   aliases: AliasService;
+  artifacts: ArtifactService;
+  deployments: DeploymentService;
+  operations: OperationService;
+  inference: Inference;
 }
 
 export interface RestOptions {
   services: Services;
   readiness: HealthCheck[];
+  /** Which route groups this process serves (its role): management under /v1, inference under /v2. */
+  serve: { api: boolean; inference: boolean };
   logger: FastifyBaseLogger | false;
   bodyLimitBytes: number;
   version: string;
@@ -77,14 +91,14 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
   const lenient = addFormats.default(
     new Ajv.default({ coerceTypes: 'array', removeAdditional: false, useDefaults: true, strict: false }),
   );
-  for (const schema of SHARED_SCHEMAS) {
+  for (const schema of [...SHARED_SCHEMAS, ...SERVING_SCHEMAS]) {
     strict.addSchema(schema);
     lenient.addSchema(schema);
   }
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? strict : lenient).compile(schema),
   );
-  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  for (const schema of [...SHARED_SCHEMAS, ...SERVING_SCHEMAS]) app.addSchema(schema);
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
@@ -119,6 +133,13 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
         { name: 'models' },
         { name: 'versions' },
         { name: 'aliases' },
+        { name: 'artifacts' },
+        { name: 'deployments' },
+        { name: 'operations' },
+        {
+          name: 'inference',
+          description: 'Open Inference Protocol (KServe v2) REST binding; gRPC on QUIVER_GRPC_PORT.',
+        },
         { name: 'health' },
       ],
     },
@@ -129,9 +150,15 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
 
   await app.register(homeRoutes({ version: options.version, database: options.database }));
   await app.register(healthRoutes(options.readiness));
-  await app.register(namespaceRoutes(options.services), { prefix: '/v1' });
-  await app.register(modelRoutes(options.services), { prefix: '/v1' });
-  await app.register(versionRoutes(options.services), { prefix: '/v1' });
+  const { services } = options;
+  if (options.serve.api) {
+    await app.register(namespaceRoutes(services), { prefix: '/v1' });
+    await app.register(modelRoutes(services), { prefix: '/v1' });
+    await app.register(versionRoutes(services), { prefix: '/v1' });
+    await app.register(artifactRoutes(services.artifacts), { prefix: '/v1' });
+    await app.register(deploymentRoutes(services.deployments, services.operations), { prefix: '/v1' });
+  }
+  if (options.serve.inference) await app.register(oipRoutes(services.inference));
   await app.ready();
   return app as unknown as FastifyInstance;
 }

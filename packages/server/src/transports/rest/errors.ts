@@ -76,6 +76,7 @@ const REASON_STATUS: Partial<Record<Reason, number>> = {
   TOO_MANY_ITEMS: 413,
   ETAG_MISMATCH: 412,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  RANGE_NOT_SATISFIABLE: 416,
 };
 
 export function statusOf(err: QuiverError): number {

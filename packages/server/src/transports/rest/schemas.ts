@@ -149,6 +149,7 @@ export const SHARED_SCHEMAS: TSchema[] = [
   ErrorEnvelope,
   Namespace,
   Model,
+  Signature,
   Version,
   HistoryEntry,
   Alias,

@@ -1,0 +1,300 @@
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { Logger } from 'pino';
+import { QuiverError } from '../../domain/errors.js';
+import { ANONYMOUS } from '../../domain/resources.js';
+import type { TensorSpec } from '../../domain/tensors.js';
+import type { CallContext } from '../../services/context.js';
+import { type Inference, MAX_INFER_BYTES } from '../../services/inference/types.js';
+import { toGrpcError } from './status.js';
+import { decodeInferRequest, encodeInferResponse, type ModelInferRequestMsg } from './tensor-codec.js';
+
+// src/transports/grpc and dist/transports/grpc sit at the same depth below the repository root.
+const protoFile = (path: string) => fileURLToPath(new URL(`../../../../../proto/${path}`, import.meta.url));
+export const OIP_PROTO_PATH = protoFile('inference/open_inference.proto');
+export const HEALTH_PROTO_PATH = protoFile('grpc/health/v1/health.proto');
+/** int64 as decimal strings (exact), enums as names, every field present. Clients in tests load the same way. */
+export const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+export const OIP_SERVICE = 'inference.GRPCInferenceService';
+export const HEALTH_SERVICE = 'grpc.health.v1.Health';
+
+export const SERVER_OPTIONS: grpc.ServerOptions = {
+  // Larger messages are refused by grpc-js with RESOURCE_EXHAUSTED before they are buffered.
+  'grpc.max_receive_message_length': MAX_INFER_BYTES,
+  'grpc.max_send_message_length': MAX_INFER_BYTES,
+  // Ping idle connections every minute so that dead peers and silent middleboxes are noticed.
+  'grpc.keepalive_time_ms': 60_000,
+  'grpc.keepalive_timeout_ms': 20_000,
+};
+
+export type ServingStatus = 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
+export interface GrpcHealth {
+  /** `''` is the server as a whole; otherwise a fully-qualified service name. */
+  status(service: string): ServingStatus | Promise<ServingStatus>;
+}
+
+export type GrpcLogger = Pick<Logger, 'info' | 'warn' | 'error'>;
+
+export interface GrpcServerOptions {
+  inference: Inference;
+  health: GrpcHealth;
+  logger: GrpcLogger;
+  version: string;
+  /** How often a health Watch re-reads the status. Default 1 s. */
+  watchIntervalMs?: number;
+}
+
+export interface GrpcServer {
+  server: grpc.Server;
+  /** Binds (port 0 picks one) and serves; resolves with the bound port. */
+  start(host: string, port: number): Promise<number>;
+  /** Ends health watches, lets calls in flight finish for up to graceMs, then cuts the rest. */
+  close(graceMs: number): Promise<void>;
+}
+
+/** Health as the inference service sees it: the server and the OIP service are SERVING when ready. */
+export function inferenceHealth(inference: Inference): GrpcHealth {
+  return {
+    async status(service) {
+      if (service !== '' && service !== OIP_SERVICE) return 'SERVICE_UNKNOWN';
+      return (await inference.ready()) ? 'SERVING' : 'NOT_SERVING';
+    },
+  };
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** The caller and call as services see them. Authentication will replace the anonymous actor here. */
+export function grpcCallContext(call: { metadata: grpc.Metadata }): CallContext {
+  const given = call.metadata.get('x-request-id')[0];
+  return {
+    actor: ANONYMOUS,
+    requestId: typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID(),
+    idempotencyKey: undefined,
+  };
+}
+
+/** The gRPC server with the OIP and health services. Nothing listens until `start`. */
+export function buildGrpcServer(options: GrpcServerOptions): GrpcServer {
+  const { logger } = options;
+  const server = new grpc.Server(SERVER_OPTIONS);
+  const watches = new Set<() => void>();
+  addService(server, OIP_SERVICE, loadService(OIP_PROTO_PATH, OIP_SERVICE), oipHandlers(options));
+  addService(
+    server,
+    HEALTH_SERVICE,
+    loadService(HEALTH_PROTO_PATH, HEALTH_SERVICE),
+    healthHandlers(options, watches),
+  );
+  return {
+    server,
+    start: (host, port) =>
+      new Promise((resolve, reject) => {
+        const address = `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+        server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+          if (err) return reject(err);
+          logger.info({ address: `${host}:${bound}`, version: options.version }, 'Quiver gRPC listening');
+          resolve(bound);
+        });
+      }),
+    async close(graceMs) {
+      for (const end of [...watches]) end();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+function loadService(path: string, service: string): grpc.ServiceDefinition {
+  const definition = protoLoader.loadSync(path, LOADER_OPTIONS)[service];
+  // Messages and enums carry a `format`; a service definition is a map of methods.
+  if (definition === undefined || 'format' in definition) {
+    throw new Error(`${path} does not define the service ${service}.`);
+  }
+  return definition as grpc.ServiceDefinition;
+}
+
+/** Fails fast when the proto and the implementation disagree on the methods (STYLE pattern 8). */
+export function assertImplemented(service: string, definition: object, handlers: object): void {
+  const declared = Object.keys(definition);
+  const given = Object.keys(handlers);
+  const missing = declared.filter((m) => !given.includes(m));
+  const unknown = given.filter((m) => !declared.includes(m));
+  if (missing.length === 0 && unknown.length === 0) return;
+  const parts = [
+    missing.length > 0 ? `no implementation for ${missing.join(', ')}` : '',
+    unknown.length > 0 ? `implementations for methods the proto does not declare: ${unknown.join(', ')}` : '',
+  ];
+  throw new Error(`gRPC service ${service}: ${parts.filter(Boolean).join('; ')}.`);
+}
+
+const MALFORMED = Symbol('malformed');
+
+function addService(
+  server: grpc.Server,
+  service: string,
+  definition: grpc.ServiceDefinition,
+  handlers: grpc.UntypedServiceImplementation,
+): void {
+  assertImplemented(service, definition, handlers);
+  // grpc-js answers undecodable messages with INTERNAL; they are the caller's fault, so the
+  // handler is given a marker instead and answers INVALID_ARGUMENT.
+  const tolerant = Object.fromEntries(
+    Object.entries(definition).map(([name, method]) => [
+      name,
+      {
+        ...method,
+        requestDeserialize: (bytes: Buffer) => {
+          try {
+            return method.requestDeserialize(bytes);
+          } catch {
+            return { [MALFORMED]: name };
+          }
+        },
+      },
+    ]),
+  );
+  server.addService(tolerant, handlers);
+}
+
+function rejectMalformed(request: unknown): void {
+  if (typeof request === 'object' && request !== null && MALFORMED in request) {
+    throw new QuiverError('INVALID_ARGUMENT', 'The request message is not valid protobuf for this method.');
+  }
+}
+
+function unary<Req, Res>(
+  logger: GrpcLogger,
+  fn: (request: Req, ctx: CallContext) => Res | Promise<Res>,
+): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    const ctx = grpcCallContext(call);
+    Promise.resolve()
+      .then(() => {
+        rejectMalformed(call.request);
+        return fn(call.request, ctx);
+      })
+      .then(
+        (response) => callback(null, response),
+        (err: unknown) => callback(toGrpcError(err, ctx.requestId, logger)),
+      )
+      .catch((err: unknown) => logger.error({ err, request_id: ctx.requestId }, 'gRPC answer failed'));
+  };
+}
+
+interface ModelRef {
+  name: string;
+  version: string;
+}
+
+const tensorMetadata = ({ name, datatype, shape }: TensorSpec) => ({ name, datatype, shape });
+
+function oipHandlers({ inference, logger }: GrpcServerOptions): grpc.UntypedServiceImplementation {
+  return {
+    ServerLive: unary(logger, () => ({ live: inference.live() })),
+    ServerReady: unary(logger, async () => ({ ready: await inference.ready() })),
+    ModelReady: unary(logger, async (req: ModelRef, ctx) => ({
+      ready: await inference.modelReady(ctx, req.name, req.version),
+    })),
+    ServerMetadata: unary(logger, () => inference.serverMetadata()),
+    ModelMetadata: unary(logger, async (req: ModelRef, ctx) => {
+      const m = await inference.modelMetadata(ctx, req.name, req.version);
+      return {
+        name: m.name,
+        versions: m.versions,
+        platform: m.platform,
+        inputs: m.signature.inputs.map(tensorMetadata),
+        outputs: m.signature.outputs.map(tensorMetadata),
+      };
+    }),
+    ModelInfer: unary(logger, async (req: ModelInferRequestMsg, ctx) => {
+      const { request, raw } = decodeInferRequest(req);
+      return encodeInferResponse(await inference.infer(ctx, request), raw);
+    }),
+  };
+}
+
+interface HealthRequest {
+  service: string;
+}
+interface HealthResponse {
+  status: ServingStatus | 'UNKNOWN';
+}
+
+function healthHandlers(
+  { health, logger, watchIntervalMs = 1_000 }: GrpcServerOptions,
+  watches: Set<() => void>,
+): grpc.UntypedServiceImplementation {
+  const statusOf = async (service: string): Promise<ServingStatus> => {
+    try {
+      return await health.status(service);
+    } catch (err) {
+      logger.warn({ err, service }, 'health status failed');
+      return 'NOT_SERVING';
+    }
+  };
+  const Check: grpc.handleUnaryCall<HealthRequest, HealthResponse> = (call, callback) => {
+    if (MALFORMED in call.request)
+      return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'Malformed request.' });
+    void statusOf(call.request.service).then((status) =>
+      status === 'SERVICE_UNKNOWN'
+        ? callback({
+            code: grpc.status.NOT_FOUND,
+            details: `Unknown service '${call.request.service.slice(0, 200)}'.`,
+          })
+        : callback(null, { status }),
+    );
+  };
+  // Sends the status now and on every change (polled), until the client cancels or the server closes.
+  const Watch: grpc.handleServerStreamingCall<HealthRequest, HealthResponse> = (call) => {
+    if (MALFORMED in call.request) {
+      call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'Malformed request.' });
+      return;
+    }
+    let last: HealthResponse['status'] | undefined;
+    let polling = false;
+    let stopped = false;
+    const poll = async () => {
+      if (polling || stopped) return;
+      polling = true;
+      const status = await statusOf(call.request.service);
+      polling = false;
+      if (stopped || status === last) return;
+      last = status;
+      call.write({ status });
+    };
+    const timer = setInterval(() => void poll(), watchIntervalMs);
+    const stop = () => {
+      stopped = true;
+      clearInterval(timer);
+      watches.delete(end);
+    };
+    const end = () => {
+      if (stopped) return;
+      stop();
+      if (last !== 'NOT_SERVING') call.write({ status: 'NOT_SERVING' });
+      call.end();
+    };
+    watches.add(end);
+    call.on('cancelled', stop);
+    call.on('close', stop);
+    void poll();
+  };
+  return { Check, Watch };
+}
