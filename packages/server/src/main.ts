@@ -118,6 +118,7 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
       handlers: [rolloutHandler(rolloutDeps), undeployHandler(rolloutDeps)],
       kinds: [ROLLOUT_JOB, UNDEPLOY_JOB],
       concurrency: config.workerConcurrency,
+      leaseMs: config.jobLeaseMs,
       pollMs: options.pollMs ?? 500,
       logger,
     });

@@ -20,6 +20,7 @@ export interface Config {
   runtimeMemoryMb: number;
   runtimeThreads: number;
   workerConcurrency: number;
+  jobLeaseMs: number;
   shutdownGraceMs: number;
 }
 
@@ -145,6 +146,13 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     default: '4',
     doc: 'Jobs (rollouts) one worker runs at the same time.',
     parse: (raw, name) => integer(raw, name, 1, 256),
+  },
+  {
+    key: 'jobLeaseMs',
+    env: 'QUIVER_JOB_LEASE_MS',
+    default: '15000',
+    doc: 'How long a claimed job stays with its worker without a heartbeat; after a crash another worker resumes it once this passes.',
+    parse: (raw, name) => integer(raw, name, 200, 3_600_000),
   },
   {
     key: 'shutdownGraceMs',

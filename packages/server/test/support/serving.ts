@@ -1,0 +1,61 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { expect } from 'vitest';
+import { LOADER_OPTIONS, OIP_PROTO_PATH } from '../../src/transports/grpc/server.js';
+import { buildModel, floatInitializer, node, valueInfo } from './onnx-models.js';
+
+/** A standard OIP gRPC client, generated from the same proto any KServe/Triton client uses. */
+export function oipClient(port: number) {
+  const def = grpc.loadPackageDefinition(protoLoader.loadSync(OIP_PROTO_PATH, LOADER_OPTIONS)) as any;
+  const client = new def.inference.GRPCInferenceService(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+  );
+  const call = (method: string, request: unknown): Promise<any> =>
+    new Promise((resolve, reject) =>
+      client[method](request, (err: unknown, res: unknown) => (err ? reject(err) : resolve(res))),
+    );
+  return { client, call, close: () => client.close() };
+}
+
+/** Waits for a condition with a deadline, polling (no fixed sleeps). */
+export async function waitFor<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(value).slice(0, 500)}`,
+      );
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * A model with a large weight matrix (about `megabytes` MB) so that loading it takes long
+ * enough to interrupt: y = x · W, x FP32 [-1, rows], W [rows, 1024].
+ */
+export function heavyModel(megabytes: number): Uint8Array {
+  const cols = 1024;
+  const rows = Math.max(1, Math.round((megabytes * 1024 * 1024) / 4 / cols));
+  const w = new Float32Array(rows * cols);
+  for (let i = 0; i < w.length; i += 97) w[i] = (i % 13) / 13;
+  return buildModel({
+    nodes: [node('MatMul', ['x', 'W'], ['y'])],
+    inputs: [valueInfo('x', 'FP32', ['batch', rows])],
+    outputs: [valueInfo('y', 'FP32', ['batch', cols])],
+    initializers: [floatInitializer('W', [rows, cols], w, 'raw')],
+  });
+}
+
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance = 1e-4) {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++)
+    expect(Math.abs(Number(actual[i]) - Number(expected[i]))).toBeLessThan(tolerance);
+}
