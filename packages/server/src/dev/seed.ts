@@ -6,7 +6,7 @@ import type { Store } from '../ports/unit-of-work.js';
 export interface SeedOptions {
   models: number;
   versionsPerModel: number;
-  /** Models are spread over this many namespaces (`ns-000`, `ns-001`, …). */
+  /** Models are spread over this many namespaces (`ns-000`, `ns-001`, …); keep it the same across runs that extend a dataset. Default 100. */
   namespaces?: number;
   /** Models written per transaction. */
   batchSize?: number;
@@ -45,7 +45,7 @@ export async function seed(
   ids: Ids,
   options: SeedOptions,
 ): Promise<SeedProgress> {
-  const nsCount = Math.max(1, options.namespaces ?? Math.ceil(options.models / 1000));
+  const nsCount = Math.max(1, options.namespaces ?? 100);
   const batch = options.batchSize ?? 500;
   const perModel = options.versionsPerModel;
   const namespacePks: number[] = [];

@@ -178,7 +178,7 @@ async function resolveTargets(deps: RolloutDeps, d: DeploymentRecord): Promise<R
         throw new PermanentJobError(
           new QuiverError('VERSION_NOT_FOUND', `Model '${namespace}/${model}' has no version ${number}.`),
         );
-      if (!version.artifact || version.artifact.format !== 'onnx') {
+      if (version.artifact?.format !== 'onnx') {
         throw new PermanentJobError(
           new QuiverError(
             'INVALID_MODEL',

@@ -75,7 +75,7 @@ export class AliasService {
   async unset(ctx: CallContext, namespace: string, model: string, alias: string): Promise<void> {
     assertAlias(alias);
     const { store, clock } = this.deps;
-    await store.write(async (repos) => {
+    await idempotentWrite(store, ctx, 'DeleteAlias', { namespace, model, alias }, clock.now, async (repos) => {
       const key = await requireModel(repos, namespace, model);
       const previous = await repos.aliases.unset(key.pk, alias);
       if (previous === undefined) {
@@ -96,6 +96,7 @@ export class AliasService {
         time,
       });
       await repos.models.touch(key.pk, time);
+      return { deleted: alias, version: previous };
     });
   }
 }

@@ -114,28 +114,26 @@ export class ModelService {
     );
   }
 
-  /** Deletes a model. Versions that are not archived protect it unless `force` is set. */
-  async delete(
-    ctx: CallContext,
-    namespace: string,
-    model: string,
-    options: { force?: boolean; ifMatch?: string },
-  ) {
-    await this.deps.store.write(async (repos) => {
+  /**
+   * Deletes a model. Versions that are not archived protect it unless `force` is set. With an
+   * Idempotency-Key a retry after a lost answer succeeds again instead of answering NOT_FOUND.
+   */
+  async delete(ctx: CallContext, namespace: string, model: string, options: { force?: boolean; ifMatch?: string }) {
+    const { store, clock } = this.deps;
+    await idempotentWrite(store, ctx, 'DeleteModel', { namespace, model, options }, clock.now, async (repos) => {
       const key = await requireModel(repos, namespace, model);
-      if (options.ifMatch !== undefined)
-        checkEtag(options.ifMatch, (await repos.models.get(namespace, model))!.etag);
+      if (options.ifMatch !== undefined) checkEtag(options.ifMatch, (await repos.models.get(namespace, model))!.etag);
       const live = await repos.models.countVersions(key.pk, 'archived');
       if (live > 0 && !options.force) {
         throw new QuiverError(
           'MODEL_HAS_VERSIONS',
-          `Model '${model}' has ${live} version(s) that are not archived; archive them first or delete with force=true.`,
+          `Model '${model}' has ${live} version(s) that are not archived; archive them first or delete with force.`,
           { details: { resource: modelName(namespace, model), live_versions: live } },
         );
       }
       await repos.models.delete(key.pk);
+      return { deleted: modelName(namespace, model) };
     });
-    void ctx;
   }
 }
 

@@ -283,7 +283,7 @@ describe.each(BACKENDS)('serving end to end (%s)', (backend) => {
         }),
       ),
     );
-    results.forEach((r, i) => expect(r.outputs[0].contents.fp32_contents).toEqual([2 * i, 3]));
+    for (const [i, r] of results.entries()) expect(r.outputs[0].contents.fp32_contents).toEqual([2 * i, 3]);
   });
 
   it('reads many deployment statuses at once and undeploys asynchronously', async () => {
