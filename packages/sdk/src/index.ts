@@ -1,1 +1,33 @@
-export {};
+/**
+ * `@quiver/sdk`: the TypeScript client of Quiver. Runs in Node ≥ 20 and browsers; uses only
+ * `fetch`, `AbortSignal` and `crypto`. Start with {@link createClient}.
+ */
+
+export { type ClientOptions, createClient, type QuiverClient, SDK_VERSION } from './client.js';
+export { AliasesClient } from './clients/aliases.client.js';
+export { type DeleteModelOptions, ModelsClient } from './clients/models.client.js';
+export { NamespacesClient } from './clients/namespaces.client.js';
+export { VersionsClient, versionName } from './clients/versions.client.js';
+export { CLIENT_REASONS, CODES, type Code, isQuiverError, QuiverError } from './errors.js';
+export type { CallOptions } from './invoker.js';
+export { collect, paginate } from './paging.js';
+export {
+  type FetchInit,
+  type FetchLike,
+  type ResponseLike,
+  type RestTransportOptions,
+  restTransport,
+  type TokenSource,
+} from './rest.js';
+export {
+  type AttemptOptions,
+  type MethodInput,
+  type MethodName,
+  type MethodOutput,
+  type Methods,
+  type ModelPath,
+  type Transport,
+  type VersionPath,
+  WRITE_METHODS,
+} from './transport.js';
+export * from './types.js';

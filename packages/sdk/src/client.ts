@@ -1,0 +1,113 @@
+import { AliasesClient } from './clients/aliases.client.js';
+import { ModelsClient } from './clients/models.client.js';
+import { NamespacesClient } from './clients/namespaces.client.js';
+import { VersionsClient } from './clients/versions.client.js';
+import { QuiverError } from './errors.js';
+import { Invoker } from './invoker.js';
+import { type FetchLike, restTransport, type TokenSource } from './rest.js';
+import type { Transport } from './transport.js';
+
+/** The version of this SDK, sent in the default User-Agent. */
+export const SDK_VERSION = '0.1.0';
+
+export interface ClientOptions {
+  /** Root URL of the server, e.g. `http://127.0.0.1:8080`. Required unless `transport` is given. */
+  baseUrl?: string | undefined;
+  /** Bearer token, or a function returning the current one. */
+  token?: TokenSource | undefined;
+  /** A `fetch` to use instead of `globalThis.fetch` (tests, proxies, instrumentation). */
+  fetch?: FetchLike | undefined;
+  /** Deadline of each attempt in milliseconds. Default 30 000. */
+  timeoutMs?: number | undefined;
+  /** Retries of `UNAVAILABLE`/`ABORTED` failures after the first attempt. Default 3; 0 disables. */
+  retries?: number | undefined;
+  /** First retry delay in milliseconds, doubled per retry (with jitter), at most 5 s. Default 100. */
+  retryDelayMs?: number | undefined;
+  /** Default `quiver-sdk-js/<version>`. */
+  userAgent?: string | undefined;
+  /** Extra headers sent with every request. */
+  headers?: Record<string, string> | undefined;
+  /** Replaces the REST transport (gRPC, gRPC-Web, or a test double); `baseUrl`, `token`, `fetch` are then unused. */
+  transport?: Transport | undefined;
+}
+
+/**
+ * One client for the whole API, grouped by resource with the vocabulary of the design:
+ * `namespaces`, `models`, `versions`, `aliases`.
+ */
+export interface QuiverClient {
+  readonly namespaces: NamespacesClient;
+  readonly models: ModelsClient;
+  readonly versions: VersionsClient;
+  readonly aliases: AliasesClient;
+}
+
+/**
+ * Creates a client. Every method throws {@link QuiverError} on failure; writes carry an
+ * idempotency key, and unavailable servers are retried with exponential backoff.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from '@quiver/sdk';
+ *
+ * const quiver = createClient({ baseUrl: 'http://127.0.0.1:8080', token: process.env.QUIVER_TOKEN });
+ * await quiver.namespaces.create({ namespace_id: 'fraud' });
+ * await quiver.models.create('fraud', { model_id: 'scorer', labels: { team: 'risk' } });
+ * const v = await quiver.versions.create('fraud', 'scorer', { source_uri: 's3://models/scorer/1' });
+ * await quiver.aliases.set('fraud', 'scorer', 'champion', v.version);
+ * for await (const m of quiver.models.iterate('fraud', { filter: 'labels.team = "risk"' })) console.log(m.name);
+ * ```
+ */
+export function createClient(options: ClientOptions): QuiverClient {
+  const transport = options.transport ?? defaultTransport(options);
+  const invoker = new Invoker(transport, {
+    timeoutMs: positive(options.timeoutMs, 'timeoutMs') ?? 30_000,
+    retry: {
+      retries: nonNegative(options.retries, 'retries') ?? 3,
+      baseDelayMs: nonNegative(options.retryDelayMs, 'retryDelayMs') ?? 100,
+      maxDelayMs: 5_000,
+    },
+  });
+  return {
+    namespaces: new NamespacesClient(invoker),
+    models: new ModelsClient(invoker),
+    versions: new VersionsClient(invoker),
+    aliases: new AliasesClient(invoker),
+  };
+}
+
+function defaultTransport(options: ClientOptions): Transport {
+  if (!options.baseUrl) {
+    throw new QuiverError('INVALID_ARGUMENT', 'createClient needs a baseUrl (or a transport).', {
+      details: { field: 'baseUrl' },
+    });
+  }
+  if (!/^https?:\/\//i.test(options.baseUrl)) {
+    throw new QuiverError(
+      'INVALID_ARGUMENT',
+      `baseUrl must start with http:// or https://; got ${JSON.stringify(options.baseUrl)}.`,
+      { details: { field: 'baseUrl' } },
+    );
+  }
+  return restTransport({
+    baseUrl: options.baseUrl,
+    token: options.token,
+    fetch: options.fetch,
+    userAgent: options.userAgent ?? `quiver-sdk-js/${SDK_VERSION}`,
+    headers: options.headers,
+  });
+}
+
+function positive(value: number | undefined, field: string): number | undefined {
+  if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+    throw new QuiverError('INVALID_ARGUMENT', `${field} must be a positive number.`, { details: { field } });
+  }
+  return value;
+}
+
+function nonNegative(value: number | undefined, field: string): number | undefined {
+  if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+    throw new QuiverError('INVALID_ARGUMENT', `${field} must be zero or more.`, { details: { field } });
+  }
+  return value;
+}

@@ -1,0 +1,42 @@
+import type { Page } from './types.js';
+
+/**
+ * Walks every page of a list, yielding items one by one and fetching the next page only
+ * when the previous one is used up. `fetchPage` receives the page token: `startToken` (to
+ * resume where an earlier listing stopped) or undefined first, then each `next_page_token`.
+ *
+ * @example
+ * ```ts
+ * const all = paginate((page_token) => client.versions.history('fraud', 'scorer', 3, { page_token }));
+ * for await (const entry of all) console.log(entry.kind, entry.time);
+ * ```
+ */
+export async function* paginate<T>(
+  fetchPage: (pageToken: string | undefined) => Promise<Page<T>>,
+  startToken?: string,
+): AsyncGenerator<T, void, undefined> {
+  let token = startToken || undefined;
+  do {
+    const page = await fetchPage(token);
+    yield* page.items;
+    token = page.next_page_token || undefined;
+  } while (token !== undefined);
+}
+
+/**
+ * Collects an async iterable into an array, stopping after `limit` items when given.
+ *
+ * @example
+ * ```ts
+ * const first500 = await collect(client.models.iterate('fraud'), 500);
+ * ```
+ */
+export async function collect<T>(items: AsyncIterable<T>, limit = Number.POSITIVE_INFINITY): Promise<T[]> {
+  const out: T[] = [];
+  if (limit <= 0) return out;
+  for await (const item of items) {
+    out.push(item);
+    if (out.length >= limit) break;
+  }
+  return out;
+}

@@ -1,0 +1,118 @@
+import type {
+  Alias,
+  BatchGetResponse,
+  CreateModelRequest,
+  CreateNamespaceRequest,
+  CreateVersionRequest,
+  HistoryEntry,
+  ListRequest,
+  Model,
+  Namespace,
+  Page,
+  PageRequest,
+  TransitionRequest,
+  UpdateRequest,
+  Version,
+  VersionRef,
+} from './types.js';
+
+/**
+ * The transport seam. Every API method is named once here (the names the gRPC service
+ * will use), with a request message that flattens path parameters and body fields the way
+ * a protobuf request does. A transport (REST today, gRPC and gRPC-Web later) turns one
+ * such call into one attempt on the wire; deadlines, retries and idempotency keys live
+ * above it, in the client, so every transport gets them the same way.
+ */
+export interface Methods {
+  CreateNamespace: { input: CreateNamespaceRequest; output: Namespace };
+  GetNamespace: { input: { namespace: string }; output: Namespace };
+  ListNamespaces: { input: ListRequest; output: Page<Namespace> };
+  CreateModel: { input: { namespace: string } & CreateModelRequest; output: Model };
+  GetModel: { input: ModelPath; output: Model };
+  ListModels: { input: { namespace: string } & ListRequest; output: Page<Model> };
+  UpdateModel: { input: ModelPath & UpdateRequest; output: Model };
+  DeleteModel: { input: ModelPath & { force?: boolean | undefined }; output: undefined };
+  CreateVersion: { input: ModelPath & CreateVersionRequest; output: Version };
+  GetVersion: { input: VersionPath; output: Version };
+  ListVersions: { input: ModelPath & ListRequest; output: Page<Version> };
+  UpdateVersion: { input: VersionPath & UpdateRequest; output: Version };
+  TransitionVersion: { input: VersionPath & TransitionRequest; output: Version };
+  GetVersionHistory: { input: VersionPath & PageRequest; output: Page<HistoryEntry> };
+  BatchGetVersions: { input: { names: readonly string[] }; output: BatchGetResponse };
+  SetAlias: { input: ModelPath & { alias: string; version: VersionRef }; output: Alias };
+  UnsetAlias: { input: ModelPath & { alias: string }; output: undefined };
+}
+
+export type MethodName = keyof Methods;
+export type MethodInput<M extends MethodName> = Methods[M]['input'];
+export type MethodOutput<M extends MethodName> = Methods[M]['output'];
+
+export interface ModelPath {
+  namespace: string;
+  model: string;
+}
+
+export interface VersionPath extends ModelPath {
+  version: VersionRef;
+}
+
+/**
+ * Which methods change state. Writes carry an idempotency key so that the client may retry
+ * them; reads are retried as they are.
+ */
+export const WRITE_METHODS: Readonly<Record<MethodName, boolean>> = {
+  CreateNamespace: true,
+  GetNamespace: false,
+  ListNamespaces: false,
+  CreateModel: true,
+  GetModel: false,
+  ListModels: false,
+  UpdateModel: true,
+  DeleteModel: true,
+  CreateVersion: true,
+  GetVersion: false,
+  ListVersions: false,
+  UpdateVersion: true,
+  TransitionVersion: true,
+  GetVersionHistory: false,
+  BatchGetVersions: false,
+  SetAlias: true,
+  UnsetAlias: true,
+};
+
+/** What one attempt carries besides its request message. */
+export interface AttemptOptions {
+  /** Aborts the attempt (the caller's signal combined with the attempt's deadline). */
+  signal: AbortSignal;
+  /** Sent on writes; the same for every attempt of one logical call. */
+  idempotencyKey?: string | undefined;
+  /** An ETag the resource must still have (optimistic concurrency). */
+  ifMatch?: string | undefined;
+}
+
+/**
+ * Carries one attempt of one method call to a server.
+ *
+ * Contract: resolve with the decoded output, or reject with a `QuiverError` (network
+ * failures as `UNAVAILABLE` with reason `NETWORK_ERROR`). When `options.signal` aborts,
+ * reject with anything: the client reads the signal to tell a timeout from a cancellation.
+ *
+ * @example
+ * ```ts
+ * const rest = restTransport({ baseUrl: 'http://127.0.0.1:8080' });
+ * const logging: Transport = {
+ *   call(method, input, options) {
+ *     console.log('→', method);
+ *     return rest.call(method, input, options);
+ *   },
+ * };
+ * const client = createClient({ transport: logging });
+ * ```
+ */
+export interface Transport {
+  call<M extends MethodName>(
+    method: M,
+    input: MethodInput<M>,
+    options: AttemptOptions,
+  ): Promise<MethodOutput<M>>;
+}
