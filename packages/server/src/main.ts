@@ -149,8 +149,9 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
       ? [
           {
             name: 'inference',
-            check: async () =>
-              void ((await inference.ready()) || Promise.reject(new Error('deployment table not read yet'))),
+            check: async () => {
+              if (!(await inference.ready())) throw new Error('the deployment table has not been read yet');
+            },
           },
         ]
       : []),

@@ -5,6 +5,7 @@ import { QuiverError } from './errors.js';
 export type Keyset = readonly (string | number | null)[];
 
 export const DEFAULT_PAGE_SIZE = 50;
+const MAC_RE = /^[A-Za-z0-9_-]{22}$/;
 export const MAX_PAGE_SIZE = 1000;
 
 /**
@@ -29,11 +30,8 @@ export class PageTokenCodec {
     const body = token.slice(0, dot);
     const mac = token.slice(dot + 1);
     const expected = this.#mac(body);
-    if (
-      dot <= 0 ||
-      mac.length !== expected.length ||
-      !timingSafeEqual(Buffer.from(mac), Buffer.from(expected))
-    ) {
+    // The shape check comes first: timingSafeEqual needs equal byte lengths, and non-ASCII text has more bytes than characters.
+    if (dot <= 0 || !MAC_RE.test(mac) || !timingSafeEqual(Buffer.from(mac), Buffer.from(expected))) {
       throw invalid('it was not issued by this server or was altered');
     }
     let parsed: unknown;

@@ -34,6 +34,12 @@ export function checkLabels(labels: unknown, field = 'labels'): Labels {
         `Label '${key}' must be a string of at most ${LIMITS.labelValue} characters.`,
       );
     }
+    if (value.includes('\u0000')) {
+      throw invalid(
+        `${field}.${key}`,
+        `Label '${key}' contains a NUL character, which text fields cannot hold.`,
+      );
+    }
   }
   return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : 1))) as Labels;
 }
@@ -42,6 +48,9 @@ export function checkText(value: unknown, field: string, max: number): string {
   if (value === undefined) return '';
   if (typeof value !== 'string') throw invalid(field, `${field} must be a string.`);
   if (value.length > max) throw invalid(field, `${field} may be at most ${max} characters long.`);
+  // PostgreSQL text cannot hold U+0000; refusing it everywhere keeps both backends alike.
+  if (value.includes('\u0000'))
+    throw invalid(field, `${field} contains a NUL character, which text fields cannot hold.`);
   return value;
 }
 

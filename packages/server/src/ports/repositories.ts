@@ -34,6 +34,7 @@ export interface NamespaceRepository {
 
 export interface ModelKey {
   pk: number;
+  uid: string;
   namespace_pk: number;
   namespace: string;
   model_id: string;
@@ -71,6 +72,7 @@ export interface ModelRepository {
 
 export interface VersionKey {
   pk: number;
+  uid: string;
   model_pk: number;
   version: number;
   status: VersionStatus;

@@ -75,28 +75,35 @@ export class AliasService {
   async unset(ctx: CallContext, namespace: string, model: string, alias: string): Promise<void> {
     assertAlias(alias);
     const { store, clock } = this.deps;
-    await idempotentWrite(store, ctx, 'DeleteAlias', { namespace, model, alias }, clock.now, async (repos) => {
-      const key = await requireModel(repos, namespace, model);
-      const previous = await repos.aliases.unset(key.pk, alias);
-      if (previous === undefined) {
-        throw new QuiverError('ALIAS_NOT_FOUND', `Model '${model}' has no alias '${alias}'.`, {
-          details: { resource: `${modelName(namespace, model)}/aliases/${alias}` },
+    await idempotentWrite(
+      store,
+      ctx,
+      'DeleteAlias',
+      { namespace, model, alias },
+      clock.now,
+      async (repos) => {
+        const key = await requireModel(repos, namespace, model);
+        const previous = await repos.aliases.unset(key.pk, alias);
+        if (previous === undefined) {
+          throw new QuiverError('ALIAS_NOT_FOUND', `Model '${model}' has no alias '${alias}'.`, {
+            details: { resource: `${modelName(namespace, model)}/aliases/${alias}` },
+          });
+        }
+        const time = clock.now();
+        await repos.history.append({
+          model_pk: key.pk,
+          version: previous,
+          kind: 'alias_unset',
+          from_status: null,
+          to_status: null,
+          alias,
+          actor: ctx.actor.principal,
+          reason: '',
+          time,
         });
-      }
-      const time = clock.now();
-      await repos.history.append({
-        model_pk: key.pk,
-        version: previous,
-        kind: 'alias_unset',
-        from_status: null,
-        to_status: null,
-        alias,
-        actor: ctx.actor.principal,
-        reason: '',
-        time,
-      });
-      await repos.models.touch(key.pk, time);
-      return { deleted: alias, version: previous };
-    });
+        await repos.models.touch(key.pk, time);
+        return { deleted: alias, version: previous };
+      },
+    );
   }
 }

@@ -61,3 +61,14 @@ export function checkEtag(ifMatch: string | undefined, current: string): void {
     },
   );
 }
+
+/** The ETag matched, but another write committed before ours (the compare-and-set lost). */
+export function staleEtag(): QuiverError {
+  return new QuiverError(
+    'ETAG_MISMATCH',
+    'The resource changed while this update was applied; read it again and retry.',
+    {
+      details: { field: 'If-Match' },
+    },
+  );
+}

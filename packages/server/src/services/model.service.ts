@@ -1,14 +1,14 @@
 import { QuiverError } from '../domain/errors.js';
 import { assertId, modelName } from '../domain/names.js';
 import type { PageTokenCodec } from '../domain/page-token.js';
-import type { Labels, Model, Page } from '../domain/resources.js';
+import { etagOf, type Labels, type Model, type Page } from '../domain/resources.js';
 import { checkLabels, checkText, LIMITS } from '../domain/validation.js';
 import type { Clock, Ids } from '../ports/clock.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
 import type { CallContext, ListRequest } from './context.js';
 import { idempotentWrite } from './idempotency.js';
 import { listPage } from './listing.js';
-import { checkEtag, modelNotFound, requireModel } from './lookups.js';
+import { checkEtag, modelNotFound, requireModel, staleEtag } from './lookups.js';
 import { namespaceNotFound } from './namespace.service.js';
 
 export interface ModelServiceDeps {
@@ -100,15 +100,12 @@ export class ModelService {
       { namespace, model, clean, ifMatch },
       clock.now,
       async (repos) => {
-        const current = await repos.models.get(namespace, model);
-        if (!current) {
-          await requireModel(repos, namespace, model);
-          throw modelNotFound(namespace, model);
+        // One read gives both the ETag to check and the revision to compare-and-set on.
+        const key = await requireModel(repos, namespace, model);
+        checkEtag(ifMatch, etagOf(key.revision, key.uid));
+        if (!(await repos.models.update(key.pk, key.revision, clean, clock.now()))) {
+          throw ifMatch === undefined ? concurrentUpdate(namespace, model) : staleEtag();
         }
-        checkEtag(ifMatch, current.etag);
-        const key = (await repos.models.key(namespace, model))!;
-        if (!(await repos.models.update(key.pk, key.revision, clean, clock.now())))
-          throw concurrentUpdate(namespace, model);
         return (await repos.models.get(namespace, model))!;
       },
     );
@@ -118,22 +115,34 @@ export class ModelService {
    * Deletes a model. Versions that are not archived protect it unless `force` is set. With an
    * Idempotency-Key a retry after a lost answer succeeds again instead of answering NOT_FOUND.
    */
-  async delete(ctx: CallContext, namespace: string, model: string, options: { force?: boolean; ifMatch?: string }) {
+  async delete(
+    ctx: CallContext,
+    namespace: string,
+    model: string,
+    options: { force?: boolean; ifMatch?: string },
+  ) {
     const { store, clock } = this.deps;
-    await idempotentWrite(store, ctx, 'DeleteModel', { namespace, model, options }, clock.now, async (repos) => {
-      const key = await requireModel(repos, namespace, model);
-      if (options.ifMatch !== undefined) checkEtag(options.ifMatch, (await repos.models.get(namespace, model))!.etag);
-      const live = await repos.models.countVersions(key.pk, 'archived');
-      if (live > 0 && !options.force) {
-        throw new QuiverError(
-          'MODEL_HAS_VERSIONS',
-          `Model '${model}' has ${live} version(s) that are not archived; archive them first or delete with force.`,
-          { details: { resource: modelName(namespace, model), live_versions: live } },
-        );
-      }
-      await repos.models.delete(key.pk);
-      return { deleted: modelName(namespace, model) };
-    });
+    await idempotentWrite(
+      store,
+      ctx,
+      'DeleteModel',
+      { namespace, model, options },
+      clock.now,
+      async (repos) => {
+        const key = await requireModel(repos, namespace, model);
+        if (options.ifMatch !== undefined) checkEtag(options.ifMatch, etagOf(key.revision, key.uid));
+        const live = await repos.models.countVersions(key.pk, 'archived');
+        if (live > 0 && !options.force) {
+          throw new QuiverError(
+            'MODEL_HAS_VERSIONS',
+            `Model '${model}' has ${live} version(s) that are not archived; archive them first or delete with force.`,
+            { details: { resource: modelName(namespace, model), live_versions: live } },
+          );
+        }
+        await repos.models.delete(key.pk);
+        return { deleted: modelName(namespace, model) };
+      },
+    );
   }
 }
 

@@ -23,7 +23,14 @@ import type { UnitOfWork } from '../ports/unit-of-work.js';
 import type { CallContext, ListRequest } from './context.js';
 import { idempotentWrite } from './idempotency.js';
 import { listPage } from './listing.js';
-import { checkEtag, requireModel, requireVersion, resolveRef, versionNotFound } from './lookups.js';
+import {
+  checkEtag,
+  requireModel,
+  requireVersion,
+  resolveRef,
+  staleEtag,
+  versionNotFound,
+} from './lookups.js';
 import { type ArtifactRef, describeArtifact, type ModelArtifactDeps } from './model-artifacts.js';
 
 export interface VersionServiceDeps {
@@ -165,16 +172,18 @@ export class VersionService {
     return idempotentWrite(store, ctx, 'UpdateVersion', request, clock.now, async (repos) => {
       const key = await requireModel(repos, namespace, model);
       const number = await resolveRef(repos, key, ref);
-      const current = await this.#load(repos, key, number);
-      checkEtag(ifMatch, current.etag);
-      const vkey = (await repos.versions.key(key.pk, number))!;
+      // One read gives both the ETag to check and the revision to compare-and-set on.
+      const vkey = await repos.versions.key(key.pk, number);
+      if (!vkey) throw versionNotFound(key, number);
+      checkEtag(ifMatch, etagOf(vkey.revision, vkey.uid));
       const time = clock.now();
       if (!(await repos.versions.update(vkey.pk, vkey.revision, clean, time))) {
+        if (ifMatch !== undefined) throw staleEtag();
         throw new QuiverError(
           'CONCURRENT_UPDATE',
           `Version ${number} changed while it was being updated; retry.`,
           {
-            details: { resource: current.name },
+            details: { resource: versionName(namespace, model, number) },
           },
         );
       }

@@ -235,7 +235,7 @@ describe('validateFilter', () => {
 
   it('rejects bad integers and timestamps', () => {
     for (const f of ['latest_version = 1.5', 'latest_version = x', 'latest_version = 99999999999999999']) {
-      expect(filterError(() => check(f)).message).toContain('expects an integer');
+      expect(filterError(() => check(f)).message).toContain('expects a 32-bit integer');
     }
     for (const t of [
       '2024-02-30T00:00:00Z',

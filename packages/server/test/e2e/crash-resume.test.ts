@@ -109,7 +109,10 @@ describe.each(BACKENDS)('a rollout survives SIGKILL of its worker (%s)', (backen
     );
     expect(ready.status).toBe('ready');
     expect(ready.serving).toEqual([expect.objectContaining({ version: 1, percent: 100 })]);
-    expect(await job()).toMatchObject({ status: 'succeeded', attempts: 2 });
+    // The worker records success right after the handler returns (after `ready`).
+    expect(await waitFor(job, (j) => j.status !== 'running', 10_000, 'the job to be recorded')).toMatchObject(
+      { status: 'succeeded', attempts: 2 },
+    );
     const finished = await s.operations.get(ctx, operation);
     expect(finished).toMatchObject({ done: true, metadata: { progress: 100 } });
     expect(finished.error).toBeUndefined();

@@ -312,7 +312,7 @@ describe('OnnxRuntime memory budget', () => {
 
   it('refuses a model larger than the whole budget, saying how to raise it', async () => {
     const { runtime } = newRuntime({ memoryBudgetBytes: size - 1 });
-    const err = await expectQuiverError(runtime.load('a', a, { warmup: false }), 'INVALID_MODEL');
+    const err = await expectQuiverError(runtime.load('a', a, { warmup: false }), 'MODEL_TOO_LARGE');
     expect(err.message).toBe(
       `The model needs ${size} B, the memory budget is ${size - 1} B; raise QUIVER_RUNTIME_MEMORY_MB.`,
     );

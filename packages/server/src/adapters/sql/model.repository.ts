@@ -97,6 +97,7 @@ export class SqlModelRepository implements ModelRepository {
       .innerJoin('namespaces', 'namespaces.id', 'models.namespace_pk')
       .select([
         'models.id as pk',
+        'models.uid',
         'models.namespace_pk',
         'namespaces.namespace_id as namespace',
         'models.model_id',

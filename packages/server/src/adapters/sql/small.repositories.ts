@@ -29,6 +29,8 @@ export class SqlAliasRepository implements AliasRepository {
   }
 
   async set(modelPk: number, alias: string, version: number, time: number): Promise<number | undefined> {
+    // Lock the model row first (PostgreSQL), so the previous target read below is the one this write replaces.
+    await this.#lockModel(modelPk);
     const before = await this.resolve(modelPk, alias);
     await this.db
       .insertInto('aliases')
@@ -40,6 +42,7 @@ export class SqlAliasRepository implements AliasRepository {
   }
 
   async unset(modelPk: number, alias: string): Promise<number | undefined> {
+    await this.#lockModel(modelPk);
     const row = await this.db
       .deleteFrom('aliases')
       .where('model_pk', '=', modelPk)
@@ -50,17 +53,21 @@ export class SqlAliasRepository implements AliasRepository {
     return row?.version;
   }
 
-  /**
-   * Rewrites the model's alias map from the aliases table, in the caller's transaction. The
-   * no-op update first takes the model row's lock, so concurrent alias writers on PostgreSQL
-   * rebuild the map one after the other, each seeing the others' committed aliases.
-   */
-  async #syncModel(modelPk: number): Promise<void> {
+  /** A no-op update: takes the model row's write lock for the rest of the transaction on PostgreSQL. */
+  async #lockModel(modelPk: number): Promise<void> {
     await this.db
       .updateTable('models')
       .set((eb) => ({ aliases: eb.ref('aliases') }))
       .where('id', '=', modelPk)
       .execute();
+  }
+
+  /**
+   * Rewrites the model's alias map from the aliases table, in the caller's transaction. Callers
+   * hold the model row's lock (#lockModel), so concurrent alias writers on PostgreSQL rebuild the
+   * map one after the other, each seeing the others' committed aliases.
+   */
+  async #syncModel(modelPk: number): Promise<void> {
     const rows = await this.db
       .selectFrom('aliases')
       .select(['alias', 'version'])

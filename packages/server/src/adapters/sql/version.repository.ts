@@ -113,7 +113,7 @@ export class SqlVersionRepository implements VersionRepository {
   async key(modelPk: number, version: number): Promise<VersionKey | undefined> {
     const row = await this.db
       .selectFrom('model_versions')
-      .select(['id as pk', 'model_pk', 'version', 'status', 'revision', 'created_by'])
+      .select(['id as pk', 'uid', 'model_pk', 'version', 'status', 'revision', 'created_by'])
       .where('model_pk', '=', modelPk)
       .where('version', '=', version)
       .executeTakeFirst();

@@ -25,6 +25,10 @@ export interface InferenceServiceDeps {
 }
 
 const ALIAS_TTL_MS = 1_000;
+/** How often one deployment name may be looked up in the database when the table cannot answer. */
+const RECHECK_MS = 100;
+
+const servable = (d: DeploymentRecord) => d.status !== 'deleting' && d.resolved.length > 0;
 
 /**
  * Serves deployments. Keeps the deployment table in memory (re-read periodically and on
@@ -37,6 +41,7 @@ export class InferenceService implements Inference {
   readonly #batchers = new Map<string, DynamicBatcher>();
   readonly #loading = new Map<string, Promise<LoadedModel>>();
   readonly #aliases = new Map<string, { version: number | undefined; until: number }>();
+  readonly #rechecked = new Map<string, number>();
   #loaded = false;
   #timer: NodeJS.Timeout | undefined;
 
@@ -96,8 +101,7 @@ export class InferenceService implements Inference {
   }
 
   async modelReady(_ctx: CallContext, name: string, version: string): Promise<boolean> {
-    const d = this.#table.get(name);
-    if (!d) throw deploymentNotFound(name);
+    const d = await this.#deployment(name);
     try {
       await this.#target(d, version);
       return true;
@@ -109,7 +113,7 @@ export class InferenceService implements Inference {
   }
 
   async modelMetadata(_ctx: CallContext, name: string, version: string): Promise<ModelMetadata> {
-    const d = this.#deployment(name);
+    const d = await this.#deployment(name);
     const target = await this.#target(d, version);
     const model = await this.#model(target.artifact_digest);
     return {
@@ -121,7 +125,7 @@ export class InferenceService implements Inference {
   }
 
   async infer(_ctx: CallContext, request: InferRequest): Promise<InferResult> {
-    const d = this.#deployment(request.model_name);
+    const d = await this.#deployment(request.model_name);
     const target = await this.#target(d, request.model_version);
     const model = await this.#model(target.artifact_digest);
     checkInputs(model.signature, request.inputs);
@@ -154,10 +158,29 @@ export class InferenceService implements Inference {
     }
   }
 
-  #deployment(name: string): DeploymentRecord {
-    const d = this.#table.get(name);
-    if (!d) throw deploymentNotFound(name);
-    return d;
+  /**
+   * The deployment from the in-memory table. When it is missing or cannot serve, the database is
+   * asked directly (at most every RECHECK_MS per name), so a rollout that just finished here or in
+   * another process serves at once, and status and inference never disagree for long.
+   */
+  async #deployment(name: string): Promise<DeploymentRecord> {
+    const cached = this.#table.get(name);
+    if (cached && servable(cached)) return cached;
+    const now = this.deps.clock.now();
+    if ((this.#rechecked.get(name) ?? 0) + RECHECK_MS <= now) {
+      this.#rechecked.set(name, now);
+      if (this.#rechecked.size > 10_000) this.#rechecked.clear();
+      const fresh = await this.deps.store.read((repos) => repos.deployments.get(name));
+      if (fresh) {
+        if (cached && cached.generation !== fresh.generation) this.#dropBatchers(name);
+        this.#table.set(name, fresh);
+        return fresh;
+      }
+      this.#table.delete(name);
+      throw deploymentNotFound(name);
+    }
+    if (!cached) throw deploymentNotFound(name);
+    return cached;
   }
 
   /** The version to answer with. During a rollout of a new spec the previous one keeps serving. */
