@@ -11,3 +11,4 @@ export { CODES, type Code, QuiverError, REASONS, type Reason } from './domain/er
 export { createQuiver, type Quiver, type QuiverOptions, VERSION } from './main.js';
 export { type Clock, type Ids, systemClock, uuidIds } from './ports/clock.js';
 export type { Store } from './ports/unit-of-work.js';
+export { referenceMlp, tinyMlp } from './dev/onnx-builder.js';
