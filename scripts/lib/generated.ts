@@ -101,9 +101,42 @@ ${settingsMarkdown()}
   under an advisory lock, so several instances may start at once. Text columns use the \`"C"\`
   collation so that name order and prefix filters are bytewise, exactly as on SQLite.
 
+## Roles: one binary, scaled out by role
+
+\`quiver serve\` (or \`npm start\`) runs everything in one process (\`QUIVER_ROLE=all\`). The same
+binary runs one part each, sharing the database (PostgreSQL) and the artifact store:
+
+| role | serves | notes |
+|---|---|---|
+| \`all\` | REST \`/v1\` and \`/v2\`, gRPC, the job worker, the runtime | the embedded default |
+| \`api\` | REST \`/v1\` (management) | stateless; as many as you like behind a load balancer |
+| \`worker\` | the job worker (rollouts) | claims jobs with leases; run two or more for availability |
+| \`inference\` | gRPC OIP, REST \`/v2\` | stateless; loads models on demand and follows deployments by polling the database |
+
+Every role answers \`/livez\` and \`/readyz\` on the HTTP port.
+
+## Jobs and rollouts
+
+Deployment changes are jobs in the \`jobs\` table, written in the same transaction as the change.
+A worker claims up to \`QUIVER_WORKER_CONCURRENCY\` jobs with a lease of \`QUIVER_JOB_LEASE_MS\`,
+renews it every third of that while it works, and records success or failure. When a worker is
+killed, its jobs are claimed again by any worker once the lease expires; rollouts are written to be
+run again safely. Failures are retried with exponential backoff (0.5 s, 1 s, 2 s … 30 s, jittered)
+up to 5 attempts; a permanent error (an unreadable model) fails the deployment at once with the
+reason. \`GET /v1/operations/{id}\` shows the progress; the job row shows attempts and the last error.
+
+## Models in memory
+
+Loaded models count against \`QUIVER_RUNTIME_MEMORY_MB\` by the size of their file (onnxruntime
+uses roughly 1.5× that, plus about 128 KiB per session). When a load would exceed the budget, the
+least recently used models that are not running are unloaded; a model larger than the whole budget
+fails its rollout with \`MODEL_TOO_LARGE\`.
+
 ## Health
 
 - \`GET /livez\`: the process answers.
-- \`GET /readyz\`: 200 when every dependency answers (database), else 503 with the failing check.
+- \`GET /readyz\`: 200 when every dependency of the role answers (database, artifact store, worker
+  heartbeat, deployment table), else 503 naming the failing check.
+- gRPC: \`grpc.health.v1.Health\` for \`""\` and \`inference.GRPCInferenceService\`.
 `;
 }
