@@ -6,7 +6,8 @@ export async function load({ url, connections, duration, request, warmup = 1 }) 
   const times = [];
   const result = await run({ url, connections, duration, request, times });
   times.sort((a, b) => a - b);
-  const pct = (p) => (times.length ? times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))] : 0);
+  const pct = (p) =>
+    times.length ? times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))] : 0;
   const avg = times.reduce((a, b) => a + b, 0) / Math.max(1, times.length);
   return {
     connections,

@@ -23,11 +23,15 @@ const connections = Number(args.connections);
 const models = Number(args.models ?? (quick ? 10_000 : 100_000));
 const perModel = 10;
 const PG_ADMIN = process.env.QUIVER_BENCH_PG_ADMIN ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const PG_URL = process.env.QUIVER_BENCH_PG_URL ?? `postgres://postgres@127.0.0.1:5432/quiver_bench${quick ? '_quick' : ''}`;
+const PG_URL =
+  process.env.QUIVER_BENCH_PG_URL ??
+  `postgres://postgres@127.0.0.1:5432/quiver_bench${quick ? '_quick' : ''}`;
 
 const rand = (n) => Math.floor(Math.random() * n);
-const modelPath = (i) => `/v1/namespaces/ns-${String(i % 100).padStart(3, '0')}/models/model-${String(i).padStart(6, '0')}`;
-const versionName = (i, v) => `namespaces/ns-${String(i % 100).padStart(3, '0')}/models/model-${String(i).padStart(6, '0')}/versions/${v}`;
+const modelPath = (i) =>
+  `/v1/namespaces/ns-${String(i % 100).padStart(3, '0')}/models/model-${String(i).padStart(6, '0')}`;
+const versionName = (i, v) =>
+  `namespaces/ns-${String(i % 100).padStart(3, '0')}/models/model-${String(i).padStart(6, '0')}/versions/${v}`;
 const json = { 'content-type': 'application/json' };
 
 const SCENARIOS = [
@@ -50,7 +54,15 @@ const SCENARIOS = [
   {
     name: 'create version',
     review: { avg: 230, p95: 350, p99: 480, rps: 120 },
-    request: { method: 'POST', headers: json, setupRequest: (r) => ({ ...r, path: `${modelPath(rand(models))}/versions`, body: '{"description":"bench"}' }) },
+    request: {
+      method: 'POST',
+      headers: json,
+      setupRequest: (r) => ({
+        ...r,
+        path: `${modelPath(rand(models))}/versions`,
+        body: '{"description":"bench"}',
+      }),
+    },
   },
   {
     name: 'batch status (100 versions)',
@@ -61,7 +73,9 @@ const SCENARIOS = [
       headers: json,
       setupRequest: (r) => ({
         ...r,
-        body: JSON.stringify({ names: Array.from({ length: 100 }, () => versionName(rand(models), 1 + rand(perModel))) }),
+        body: JSON.stringify({
+          names: Array.from({ length: 100 }, () => versionName(rand(models), 1 + rand(perModel))),
+        }),
       }),
     },
   },
@@ -69,7 +83,10 @@ const SCENARIOS = [
 
 function start(script, env) {
   return new Promise((resolve, reject) => {
-    const child = fork(new URL(script, import.meta.url), [], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(new URL(script, import.meta.url), [], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     child.once('message', (m) => resolve({ child, url: m.ready }));
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
@@ -93,7 +110,20 @@ async function ensurePgDatabase() {
 }
 
 const fmt = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
-const results = { machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version }, date: new Date().toISOString(), duration, connections, models, versions: models * perModel, backends: {} };
+const results = {
+  machine: {
+    cpus: cpus().length,
+    model: cpus()[0]?.model,
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  },
+  date: new Date().toISOString(),
+  duration,
+  connections,
+  models,
+  versions: models * perModel,
+  backends: {},
+};
 
 const bare = await start('./bare.mjs', { PORT: '0' });
 const ceiling = await load({ url: `${bare.url}/bare`, connections, duration, request: { method: 'GET' } });
@@ -106,21 +136,37 @@ for (const backend of backends) {
   const dataDir = new URL(`./data/${backend}${quick ? '-quick' : ''}`, import.meta.url).pathname;
   const dbUrl = backend === 'postgres' ? PG_URL : '-';
   if (backend === 'postgres') await ensurePgDatabase();
-  execFileSync(process.execPath, [new URL('./seed.mjs', import.meta.url).pathname, dataDir, dbUrl, String(models), String(perModel)], { stdio: 'inherit' });
-  const env = { QUIVER_DATA_DIR: dataDir, QUIVER_HTTP_PORT: '0', QUIVER_HTTP_HOST: '127.0.0.1', QUIVER_LOG_LEVEL: 'warn', ...(backend === 'postgres' ? { QUIVER_DATABASE_URL: PG_URL } : {}) };
+  execFileSync(
+    process.execPath,
+    [new URL('./seed.mjs', import.meta.url).pathname, dataDir, dbUrl, String(models), String(perModel)],
+    { stdio: 'inherit' },
+  );
+  const env = {
+    QUIVER_DATA_DIR: dataDir,
+    QUIVER_HTTP_PORT: '0',
+    QUIVER_HTTP_HOST: '127.0.0.1',
+    QUIVER_LOG_LEVEL: 'warn',
+    ...(backend === 'postgres' ? { QUIVER_DATABASE_URL: PG_URL } : {}),
+  };
   const server = await start('./server.mjs', env);
   const rows = [];
   for (const s of SCENARIOS) {
     const r = await load({ url: server.url, connections, duration, request: s.request });
     rows.push({ name: s.name, ...r, review: s.review });
-    console.log(`${backend} ${s.name}: ${fmt(r.rps, 0)} req/s, avg ${fmt(r.avg)} ms, p95 ${r.p95} ms, p99 ${r.p99} ms, errors ${r.errors}`);
+    console.log(
+      `${backend} ${s.name}: ${fmt(r.rps, 0)} req/s, avg ${fmt(r.avg)} ms, p95 ${r.p95} ms, p99 ${r.p99} ms, errors ${r.errors}`,
+    );
   }
   await stop(server);
   results.backends[backend] = rows;
 }
 
-console.log(`\n${connections} connections, ${duration} s per step, ${models * perModel} versions; bare Fastify ceiling ${fmt(ceiling.rps, 0)} req/s\n`);
-console.log('| backend | operation | req/s | vs bare | avg ms | p95 ms | p99 ms | errors | design review req/s | speed-up |');
+console.log(
+  `\n${connections} connections, ${duration} s per step, ${models * perModel} versions; bare Fastify ceiling ${fmt(ceiling.rps, 0)} req/s\n`,
+);
+console.log(
+  '| backend | operation | req/s | vs bare | avg ms | p95 ms | p99 ms | errors | design review req/s | speed-up |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const [backend, rows] of Object.entries(results.backends)) {
   for (const r of rows) {
@@ -130,6 +176,9 @@ for (const [backend, rows] of Object.entries(results.backends)) {
   }
 }
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-const file = new URL(`./results/${results.date.slice(0, 19).replace(/:/g, '')}${quick ? '-quick' : ''}.json`, import.meta.url);
+const file = new URL(
+  `./results/${results.date.slice(0, 19).replace(/:/g, '')}${quick ? '-quick' : ''}.json`,
+  import.meta.url,
+);
 writeFileSync(file, JSON.stringify(results, null, 2));
 console.log(`\nresults: ${file.pathname}`);

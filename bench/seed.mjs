@@ -2,10 +2,21 @@
 import { createQuiver, loadConfig, seed, systemClock, uuidIds } from '../packages/server/dist/index.js';
 
 const [dataDir, databaseUrl, models = '100000', perModel = '10'] = process.argv.slice(2);
-const env = { QUIVER_DATA_DIR: dataDir, QUIVER_LOG_LEVEL: 'silent', ...(databaseUrl && databaseUrl !== '-' ? { QUIVER_DATABASE_URL: databaseUrl } : {}) };
+const env = {
+  QUIVER_DATA_DIR: dataDir,
+  QUIVER_LOG_LEVEL: 'silent',
+  ...(databaseUrl && databaseUrl !== '-' ? { QUIVER_DATABASE_URL: databaseUrl } : {}),
+};
 const quiver = await createQuiver(loadConfig(env), { logger: false });
 const db = quiver.store.db;
-const have = Number((await db.selectFrom('model_versions').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+const have = Number(
+  (
+    await db
+      .selectFrom('model_versions')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow()
+  ).n,
+);
 const want = Number(models) * Number(perModel);
 if (have >= want) {
   console.log(`dataset present: ${have} versions`);
@@ -21,7 +32,9 @@ if (have >= want) {
       if (Date.now() - last > 5000 || p.models === p.totalModels) {
         last = Date.now();
         const s = (Date.now() - started) / 1000;
-        console.log(`seeded ${p.models}/${p.totalModels} models, ${p.versions} versions in ${s.toFixed(0)} s`);
+        console.log(
+          `seeded ${p.models}/${p.totalModels} models, ${p.versions} versions in ${s.toFixed(0)} s`,
+        );
       }
     },
   });

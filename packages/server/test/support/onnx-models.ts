@@ -1,12 +1,7 @@
 /**
  * Test-only ONNX models (the builder and the example MLP live in src/dev/onnx-builder.ts).
  */
-import {
-  buildModel,
-  node,
-  prng,
-  valueInfo,
-} from '../../src/dev/onnx-builder.js';
+import { buildModel, node, prng, valueInfo } from '../../src/dev/onnx-builder.js';
 import type { Datatype } from '../../src/domain/tensors.js';
 
 export {
