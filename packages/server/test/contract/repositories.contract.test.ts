@@ -229,8 +229,10 @@ describe.each(BACKENDS)('storage repositories (%s)', (backend) => {
     it('returns the key of a model', async () => {
       const m = await seedModel();
       const nsPk = await read((r) => r.namespaces.pkOf(m.ns));
+      const model = await read((r) => r.models.get(m.ns, m.model));
       expect(await read((r) => r.models.key(m.ns, m.model))).toEqual({
         pk: m.pk,
+        uid: model!.uid,
         namespace_pk: nsPk,
         namespace: m.ns,
         model_id: m.model,
@@ -491,6 +493,7 @@ describe.each(BACKENDS)('storage repositories (%s)', (backend) => {
       const key = await read((r) => r.versions.key(m.pk, 2));
       expect(key).toEqual({
         pk: expect.any(Number),
+        uid: (await read((r) => r.versions.get(m.pk, 2)))!.uid,
         model_pk: m.pk,
         version: 2,
         status: 'registered',

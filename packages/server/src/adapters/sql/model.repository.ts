@@ -7,8 +7,9 @@ import type { Labels, Model } from '../../domain/resources.js';
 import type { Listed, ListQuery, ModelKey, ModelRepository } from '../../ports/repositories.js';
 import type { SqlDialect } from './dialects/dialect.js';
 import { compileFilter } from './filter-sql.js';
+import { updateLabelled, writeLabels } from './labelled-rows.js';
 import { MODEL_FILTER, MODEL_ORDER } from './list-schemas.js';
-import { afterKeyset, chunk, meta, parseLabels } from './rows.js';
+import { afterKeyset, meta, parseLabels } from './rows.js';
 import type { Database } from './schema.js';
 
 interface Row {
@@ -80,7 +81,7 @@ export class SqlModelRepository implements ModelRepository {
           details: { model_id: input.model_id },
         });
       });
-    await this.#writeLabels(inserted.id, input.labels);
+    await writeLabels(this.db, this.d, 'models', inserted.id, input.labels);
   }
 
   async get(namespace: string, modelId: string): Promise<Model | undefined> {
@@ -129,24 +130,8 @@ export class SqlModelRepository implements ModelRepository {
     return rows.map((row) => ({ item: toModel(row), keyset: [row[column], row.id] }));
   }
 
-  async update(pk: number, revision: number, patch: { description?: string; labels?: Labels }, time: number) {
-    const result = await this.db
-      .updateTable('models')
-      .set({
-        ...(patch.description !== undefined ? { description: patch.description } : {}),
-        ...(patch.labels !== undefined ? { labels: JSON.stringify(patch.labels) } : {}),
-        update_time: time,
-        revision: revision + 1,
-      })
-      .where('id', '=', pk)
-      .where('revision', '=', revision)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) return false;
-    if (patch.labels !== undefined) {
-      await this.db.deleteFrom('model_labels').where('model_pk', '=', pk).execute();
-      await this.#writeLabels(pk, patch.labels);
-    }
-    return true;
+  update(pk: number, revision: number, patch: { description?: string; labels?: Labels }, time: number) {
+    return updateLabelled(this.db, this.d, 'models', pk, revision, patch, time);
   }
 
   async delete(pk: number): Promise<void> {
@@ -189,13 +174,6 @@ export class SqlModelRepository implements ModelRepository {
       .set((eb) => ({ revision: eb('revision', '+', 1), update_time: time }))
       .where('id', '=', pk)
       .execute();
-  }
-
-  async #writeLabels(pk: number, labels: Labels): Promise<void> {
-    const rows = Object.entries(labels).map(([key, value]) => ({ model_pk: pk, key, value }));
-    for (const part of chunk(rows, 3, this.d.maxParameters)) {
-      if (part.length) await this.db.insertInto('model_labels').values(part).execute();
-    }
   }
 }
 

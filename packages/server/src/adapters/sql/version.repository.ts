@@ -14,6 +14,7 @@ import type {
 } from '../../ports/repositories.js';
 import type { SqlDialect } from './dialects/dialect.js';
 import { compileFilter } from './filter-sql.js';
+import { updateLabelled, writeLabels } from './labelled-rows.js';
 import { VERSION_FILTER, VERSION_ORDER } from './list-schemas.js';
 import { afterKeyset, aliasesOf, asStatus, chunk, meta, parseLabels } from './rows.js';
 import type { Database } from './schema.js';
@@ -99,7 +100,7 @@ export class SqlVersionRepository implements VersionRepository {
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    await this.#writeLabels(id, input.labels);
+    await writeLabels(this.db, this.d, 'model_versions', id, input.labels);
   }
 
   async get(modelPk: number, version: number): Promise<Version | undefined> {
@@ -136,24 +137,8 @@ export class SqlVersionRepository implements VersionRepository {
     return rows.map((row) => ({ item: toVersion(row), keyset: [row[column], row.id] }));
   }
 
-  async update(pk: number, revision: number, patch: { description?: string; labels?: Labels }, time: number) {
-    const result = await this.db
-      .updateTable('model_versions')
-      .set({
-        ...(patch.description !== undefined ? { description: patch.description } : {}),
-        ...(patch.labels !== undefined ? { labels: JSON.stringify(patch.labels) } : {}),
-        update_time: time,
-        revision: revision + 1,
-      })
-      .where('id', '=', pk)
-      .where('revision', '=', revision)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) return false;
-    if (patch.labels !== undefined) {
-      await this.db.deleteFrom('version_labels').where('version_pk', '=', pk).execute();
-      await this.#writeLabels(pk, patch.labels);
-    }
-    return true;
+  update(pk: number, revision: number, patch: { description?: string; labels?: Labels }, time: number) {
+    return updateLabelled(this.db, this.d, 'model_versions', pk, revision, patch, time);
   }
 
   async setStatus(pk: number, from: VersionStatus, to: VersionStatus, time: number): Promise<boolean> {
@@ -210,13 +195,6 @@ export class SqlVersionRepository implements VersionRepository {
       for (const row of rows) out.push({ index: Number(row.idx), version: toVersion(row) });
     }
     return out.sort((a, b) => a.index - b.index);
-  }
-
-  async #writeLabels(pk: number, labels: Labels): Promise<void> {
-    const rows = Object.entries(labels).map(([key, value]) => ({ version_pk: pk, key, value }));
-    for (const part of chunk(rows, 3, this.d.maxParameters)) {
-      if (part.length) await this.db.insertInto('version_labels').values(part).execute();
-    }
   }
 }
 

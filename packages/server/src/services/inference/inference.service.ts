@@ -42,6 +42,11 @@ export class InferenceService implements Inference {
   readonly #loading = new Map<string, Promise<LoadedModel>>();
   readonly #aliases = new Map<string, { version: number | undefined; until: number }>();
   readonly #rechecked = new Map<string, number>();
+  #refreshing: Promise<void> | undefined;
+  #refreshAgain = false;
+  /** A counter that orders table snapshots and stores (a logical clock). */
+  #stamp = 0;
+  readonly #storedAt = new Map<string, number>();
   #loaded = false;
   #timer: NodeJS.Timeout | undefined;
 
@@ -60,20 +65,41 @@ export class InferenceService implements Inference {
     clearTimeout(this.#timer);
   }
 
-  /** Re-reads every deployment (there are few; deletions show up too). */
-  async refresh(): Promise<void> {
+  /**
+   * Re-reads every deployment (there are few; deletions show up too). Refreshes run one at a
+   * time, and an entry is only replaced by a newer revision of itself: a slow read that started
+   * before a rollout committed can never put an older state back.
+   */
+  refresh(): Promise<void> {
+    if (this.#refreshing) {
+      this.#refreshAgain = true;
+      return this.#refreshing;
+    }
+    this.#refreshing = (async () => {
+      do {
+        this.#refreshAgain = false;
+        await this.#readTable();
+      } while (this.#refreshAgain);
+    })().finally(() => {
+      this.#refreshing = undefined;
+    });
+    return this.#refreshing;
+  }
+
+  async #readTable(): Promise<void> {
+    const started = ++this.#stamp;
     try {
       const all = await this.deps.store.read((repos) => repos.deployments.list(null, 100_000));
       const seen = new Set<string>();
       for (const d of all) {
         seen.add(d.deployment_id);
-        const before = this.#table.get(d.deployment_id);
-        if (before && before.generation !== d.generation) this.#dropBatchers(d.deployment_id);
-        this.#table.set(d.deployment_id, d);
+        this.#remember(d);
       }
-      for (const id of [...this.#table.keys()]) {
-        if (!seen.has(id)) {
+      // Only entries stored before this snapshot began may be dropped for being absent from it.
+      for (const [id, storedAt] of [...this.#storedAt]) {
+        if (!seen.has(id) && storedAt < started) {
           this.#table.delete(id);
+          this.#storedAt.delete(id);
           this.#dropBatchers(id);
         }
       }
@@ -81,6 +107,16 @@ export class InferenceService implements Inference {
     } catch (err) {
       this.deps.logger?.warn({ err }, 'could not refresh the deployment table');
     }
+  }
+
+  /** Keeps the newer of what the table holds and `d` (same deployment: higher revision wins). */
+  #remember(d: DeploymentRecord): DeploymentRecord {
+    const before = this.#table.get(d.deployment_id);
+    if (before && before.pk === d.pk && before.revision > d.revision) return before;
+    if (before && before.generation !== d.generation) this.#dropBatchers(d.deployment_id);
+    this.#table.set(d.deployment_id, d);
+    this.#storedAt.set(d.deployment_id, ++this.#stamp);
+    return d;
   }
 
   /** A change made in this process: refresh at once instead of waiting for the next tick. */
@@ -171,12 +207,9 @@ export class InferenceService implements Inference {
       this.#rechecked.set(name, now);
       if (this.#rechecked.size > 10_000) this.#rechecked.clear();
       const fresh = await this.deps.store.read((repos) => repos.deployments.get(name));
-      if (fresh) {
-        if (cached && cached.generation !== fresh.generation) this.#dropBatchers(name);
-        this.#table.set(name, fresh);
-        return fresh;
-      }
+      if (fresh) return this.#remember(fresh);
       this.#table.delete(name);
+      this.#storedAt.delete(name);
       throw deploymentNotFound(name);
     }
     if (!cached) throw deploymentNotFound(name);

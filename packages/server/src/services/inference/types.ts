@@ -1,4 +1,4 @@
-import type { Signature, Tensor } from '../../domain/tensors.js';
+import type { Signature, Tensor, TensorSpec } from '../../domain/tensors.js';
 import type { CallContext } from '../context.js';
 
 /** One inference request, transport-neutral (the OIP fields, with tensors decoded). */
@@ -45,3 +45,15 @@ export interface Inference {
 
 /** Most bytes one inference request may carry (gRPC max receive size and REST body limit). */
 export const MAX_INFER_BYTES = 64 * 1024 * 1024;
+
+/** ModelMetadata as the Open Inference Protocol shows it, the same on gRPC and REST. */
+export function oipModelMetadata(m: ModelMetadata) {
+  const spec = ({ name, datatype, shape }: TensorSpec) => ({ name, datatype, shape });
+  return {
+    name: m.name,
+    versions: m.versions,
+    platform: m.platform,
+    inputs: m.signature.inputs.map(spec),
+    outputs: m.signature.outputs.map(spec),
+  };
+}

@@ -5,9 +5,8 @@ import * as protoLoader from '@grpc/proto-loader';
 import type { Logger } from 'pino';
 import { QuiverError } from '../../domain/errors.js';
 import { ANONYMOUS } from '../../domain/resources.js';
-import type { TensorSpec } from '../../domain/tensors.js';
 import type { CallContext } from '../../services/context.js';
-import { type Inference, MAX_INFER_BYTES } from '../../services/inference/types.js';
+import { type Inference, MAX_INFER_BYTES, oipModelMetadata } from '../../services/inference/types.js';
 import { toGrpcError } from './status.js';
 import { decodeInferRequest, encodeInferResponse, type ModelInferRequestMsg } from './tensor-codec.js';
 
@@ -203,8 +202,6 @@ interface ModelRef {
   version: string;
 }
 
-const tensorMetadata = ({ name, datatype, shape }: TensorSpec) => ({ name, datatype, shape });
-
 function oipHandlers({ inference, logger }: GrpcServerOptions): grpc.UntypedServiceImplementation {
   return {
     ServerLive: unary(logger, () => ({ live: inference.live() })),
@@ -215,13 +212,7 @@ function oipHandlers({ inference, logger }: GrpcServerOptions): grpc.UntypedServ
     ServerMetadata: unary(logger, () => inference.serverMetadata()),
     ModelMetadata: unary(logger, async (req: ModelRef, ctx) => {
       const m = await inference.modelMetadata(ctx, req.name, req.version);
-      return {
-        name: m.name,
-        versions: m.versions,
-        platform: m.platform,
-        inputs: m.signature.inputs.map(tensorMetadata),
-        outputs: m.signature.outputs.map(tensorMetadata),
-      };
+      return oipModelMetadata(m);
     }),
     ModelInfer: unary(logger, async (req: ModelInferRequestMsg, ctx) => {
       const { request, raw } = decodeInferRequest(req);

@@ -2,8 +2,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { QuiverError } from '../../../domain/errors.js';
-import { DATATYPES, type TensorSpec } from '../../../domain/tensors.js';
-import { type Inference, MAX_INFER_BYTES } from '../../../services/inference/types.js';
+import { DATATYPES } from '../../../domain/tensors.js';
+import { type Inference, MAX_INFER_BYTES, oipModelMetadata } from '../../../services/inference/types.js';
 import { decodeJsonInferRequest, encodeJsonInferResponse } from '../../grpc/tensor-codec.js';
 import { callContext } from '../app.js';
 import { errorResponses } from '../schemas.js';
@@ -95,8 +95,6 @@ const InferResponse = Type.Object({
   ),
 });
 
-const tensorMetadata = ({ name, datatype, shape }: TensorSpec) => ({ name, datatype, shape });
-
 export function oipRoutes(inference: Inference): FastifyPluginAsync {
   return async (fastify) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -126,13 +124,7 @@ export function oipRoutes(inference: Inference): FastifyPluginAsync {
     const metadata = { tags, response: { 200: ModelMetadata, ...errorResponses } };
     const getMetadata = async (ctx: ReturnType<typeof callContext>, name: string, version: string) => {
       const m = await inference.modelMetadata(ctx, name, version);
-      return {
-        name: m.name,
-        versions: m.versions,
-        platform: m.platform,
-        inputs: m.signature.inputs.map(tensorMetadata),
-        outputs: m.signature.outputs.map(tensorMetadata),
-      };
+      return oipModelMetadata(m);
     };
     app.get(
       '/v2/models/:name',
