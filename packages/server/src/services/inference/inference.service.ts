@@ -42,6 +42,7 @@ export class InferenceService implements Inference {
   readonly #loading = new Map<string, Promise<LoadedModel>>();
   readonly #aliases = new Map<string, { version: number | undefined; until: number }>();
   readonly #rechecked = new Map<string, number>();
+  readonly #checks = new Map<string, Promise<DeploymentRecord | undefined>>();
   #refreshing: Promise<void> | undefined;
   #refreshAgain = false;
   /** A counter that orders table snapshots and stores (a logical clock). */
@@ -202,18 +203,30 @@ export class InferenceService implements Inference {
   async #deployment(name: string): Promise<DeploymentRecord> {
     const cached = this.#table.get(name);
     if (cached && servable(cached)) return cached;
-    const now = this.deps.clock.now();
-    if ((this.#rechecked.get(name) ?? 0) + RECHECK_MS <= now) {
-      this.#rechecked.set(name, now);
-      if (this.#rechecked.size > 10_000) this.#rechecked.clear();
-      const fresh = await this.deps.store.read((repos) => repos.deployments.get(name));
-      if (fresh) return this.#remember(fresh);
-      this.#table.delete(name);
-      this.#storedAt.delete(name);
-      throw deploymentNotFound(name);
-    }
-    if (!cached) throw deploymentNotFound(name);
-    return cached;
+    const fresh = await this.#recheck(name);
+    if (!fresh) throw deploymentNotFound(name);
+    return fresh;
+  }
+
+  /** One database read per name at a time, and at most one per RECHECK_MS; concurrent callers share it. */
+  #recheck(name: string): Promise<DeploymentRecord | undefined> {
+    const inFlight = this.#checks.get(name);
+    if (inFlight) return inFlight;
+    if ((this.#rechecked.get(name) ?? -Infinity) + RECHECK_MS > this.deps.clock.now())
+      return Promise.resolve(this.#table.get(name));
+    const check = this.deps.store
+      .read((repos) => repos.deployments.get(name))
+      .then((fresh) => {
+        if (this.#rechecked.size > 10_000) this.#rechecked.clear();
+        this.#rechecked.set(name, this.deps.clock.now());
+        if (fresh) return this.#remember(fresh);
+        this.#table.delete(name);
+        this.#storedAt.delete(name);
+        return undefined;
+      })
+      .finally(() => this.#checks.delete(name));
+    this.#checks.set(name, check);
+    return check;
   }
 
   /** The version to answer with. During a rollout of a new spec the previous one keeps serving. */
