@@ -17,6 +17,8 @@ export interface Context {
   client: QuiverClient;
   printer: Printer;
   server: string;
+  /** For progress on stderr (bars on a terminal, plain lines elsewhere). */
+  io: Io;
 }
 
 /** Creates the context of one command run; the SDK client is only built when a command needs it. */
@@ -25,15 +27,24 @@ export function contextOf(cmd: Command, io: Io, cliVersion: string): Context {
   const server = opts.server ?? (io.env.QUIVER_URL || DEFAULT_SERVER); // an empty variable counts as unset
   const token = opts.token ?? (io.env.QUIVER_TOKEN || undefined);
   let client: QuiverClient | undefined;
+  const format = FORMATS.find((f) => f === opts.output) ?? 'table'; // `-o <file>` of artifacts get
   return {
     server,
-    printer: new Printer(io, opts.output ?? 'table'),
+    io,
+    printer: new Printer(io, format),
     get client() {
       client ??= createClient({ baseUrl: server, token, userAgent: `quiver-cli/${cliVersion}` });
       return client;
     },
   };
 }
+
+/**
+ * Commands where `-o, --output` names a file to write rather than a format (`artifacts get
+ * <digest> -o model.onnx`). The global option takes any value while parsing, since it is
+ * parsed before the command is known, and is checked against FORMATS before any other action.
+ */
+export const OUTPUT_IS_FILE = new WeakSet<Command>();
 
 export function addGlobalOptions(program: Command): void {
   program
@@ -42,8 +53,17 @@ export function addGlobalOptions(program: Command): void {
     .addOption(
       new Option('-o, --output <format>', 'output format: table for people, json for programs')
         .choices(FORMATS)
+        .argParser((value: string) => value)
         .default('table'),
-    );
+    )
+    .hook('preAction', (_program, action) => {
+      const output: unknown = action.optsWithGlobals().output;
+      if (OUTPUT_IS_FILE.has(action) || FORMATS.some((f) => f === output)) return;
+      action.error(
+        `error: option '-o, --output <format>' argument '${String(output)}' is invalid. Allowed choices are ${FORMATS.join(', ')}.`,
+        { exitCode: 1, code: 'commander.invalidArgument' },
+      );
+    });
 }
 
 export interface ListFlags {

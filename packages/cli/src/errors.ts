@@ -45,7 +45,11 @@ function describe(err: QuiverError): string {
     return `error: cannot reach Quiver at ${url}; is \`quiver serve\` running?${cause}\n  Point the CLI elsewhere with --server URL or QUIVER_URL.`;
   }
   const lines = [`error: ${err.code}: ${err.message}${err.field ? ` (field: ${err.field})` : ''}`];
-  const hint = HINTS[err.reason];
+  const operation = typeof err.details.operation === 'string' ? err.details.operation : undefined;
+  const hint =
+    operation && err.reason === 'DEADLINE_EXCEEDED'
+      ? `It goes on; follow it with: quiver operations wait ${operation}`
+      : HINTS[err.reason];
   if (hint) lines.push(`  ${hint}`);
   if (err.code === 'INTERNAL' && err.requestId) lines.push(`  request id: ${err.requestId}`);
   return lines.join('\n');
@@ -57,4 +61,9 @@ const HINTS: Record<string, string> = {
   ETAG_MISMATCH: 'It changed since it was read; run the command again to apply your change on top.',
   INVALID_PAGE_TOKEN:
     'Page tokens only work with the same filter and order; drop --page-token to start over.',
+  DIGEST_MISMATCH:
+    'The bytes changed on the way or the file changed meanwhile; nothing was stored. Run it again.',
+  ARTIFACT_NOT_FOUND:
+    'Upload it first (quiver artifacts upload <file>), or pass the file itself to --artifact.',
+  MODEL_NOT_READY: 'The deployment is not serving yet; see why with: quiver deployments get <deployment>',
 };

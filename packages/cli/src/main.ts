@@ -1,8 +1,11 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { Command } from 'commander';
+import { Command, Help, Option } from 'commander';
 import { aliasesCommand } from './commands/aliases.js';
+import { artifactsCommand } from './commands/artifacts.js';
+import { deployCommand, deploymentsCommand, operationsCommand } from './commands/deployments.js';
 import { devCommand } from './commands/dev.js';
+import { inferCommand } from './commands/infer.js';
 import { modelsCommand } from './commands/models.js';
 import { namespacesCommand } from './commands/namespaces.js';
 import { serveCommand } from './commands/serve.js';
@@ -17,13 +20,32 @@ export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
+const VERSION_OPTION = new Option('-v, --version', 'print the CLI version');
+/** Global options that take a value, skipped when looking for -v/--version before the command. */
+const GLOBAL_WITH_VALUE = new Set(['--server', '--token', '-o', '--output']);
+
+/**
+ * `quiver -v` / `quiver --version` (before any command). Not a commander option: commander
+ * recognises program options anywhere on the line, and commands such as `deployments update`
+ * and `infer` take a `--version <version>` of their own.
+ */
+export function asksForVersion(argv: readonly string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '-v' || arg === '--version') return true;
+    if (arg === '--') return false;
+    if (GLOBAL_WITH_VALUE.has(arg)) i++;
+    else if (!arg.startsWith('-')) return false; // a command: its options are its own
+  }
+  return false;
+}
+
 /** Builds the whole command tree; a fresh one per run, since commander keeps parse state. */
 export function buildProgram(io: Io): Command {
   const program = new Command('quiver')
     .description(
-      'Quiver: a model registry. Manage namespaces, models, versions and aliases, or run the server.',
+      'Quiver: a model registry and model server. Manage namespaces, models, versions, aliases and artifacts; deploy and run models; or run the server.',
     )
-    .version(VERSION, '-v, --version', 'print the CLI version')
     .helpOption('-h, --help', 'show help for a command')
     .configureOutput({
       writeOut: (text) => io.out(text),
@@ -32,7 +54,14 @@ export function buildProgram(io: Io): Command {
     })
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
-    .configureHelp({ showGlobalOptions: true });
+    .configureHelp({
+      showGlobalOptions: true,
+      // -v, --version is answered by run() before parsing (see asksForVersion); listed here only.
+      visibleOptions(cmd) {
+        const options = Help.prototype.visibleOptions.call(this, cmd);
+        return cmd.parent ? options : [...options, VERSION_OPTION];
+      },
+    });
   addGlobalOptions(program);
   const context = (cmd: Command) => contextOf(cmd, io, VERSION);
   serveCommand(program, io, VERSION);
@@ -40,6 +69,11 @@ export function buildProgram(io: Io): Command {
   modelsCommand(program, context);
   versionsCommand(program, context);
   aliasesCommand(program, context);
+  artifactsCommand(program, context);
+  deployCommand(program, context);
+  deploymentsCommand(program, context);
+  operationsCommand(program, context);
+  inferCommand(program, context);
   devCommand(program, io, context);
   program.addHelpText(
     'after',
@@ -51,9 +85,11 @@ Examples:
   $ quiver serve
   $ quiver namespaces create fraud
   $ quiver models create fraud/scorer --label team=risk
-  $ quiver versions create fraud/scorer --metadata '{"auc":0.94}'
+  $ quiver versions create fraud/scorer --artifact model.onnx --metadata '{"auc":0.94}'
   $ quiver versions transition fraud/scorer@1 validated --reason "offline eval passed"
   $ quiver aliases set fraud/scorer champion 1
+  $ quiver deploy fraud/scorer@champion --name fraud-prod --wait
+  $ quiver infer fraud-prod --input 'input:FP32:[1,4]:0.5,1,2,3'
   $ quiver models list - --filter 'labels.team="risk"' --output json
 
 Every command has its own --help. Errors go to stderr as "error: CODE: message"; the exit
@@ -68,6 +104,10 @@ status is 0 on success, 1 on a failed request or bad input, 2 on invalid server 
  */
 export async function run(argv: readonly string[], io: Partial<Io> = {}): Promise<number> {
   const full: Io = { ...processIo(), ...io };
+  if (asksForVersion(argv)) {
+    full.out(`${VERSION}\n`);
+    return 0;
+  }
   try {
     await buildProgram(full).parseAsync([...argv], { from: 'user' });
     return 0;

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { createQuiver, loadConfig } from '@quiver/server';
 import { type Io, run } from '../src/main.js';
 
-/** A real Quiver on an ephemeral port with its own data directory. */
-export async function startServer() {
+/** A real Quiver on an ephemeral port (REST and gRPC) with its own data directory. */
+export async function startServer(options: { pollMs?: number } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), 'quiver-cli-'));
   const quiver = await createQuiver(
     loadConfig({
@@ -15,14 +15,18 @@ export async function startServer() {
       QUIVER_HTTP_HOST: '127.0.0.1',
       QUIVER_LOG_LEVEL: 'silent',
     }),
-    { logger: false },
+    { logger: false, ...options },
   );
   const url = await quiver.listen();
   return {
     url,
     dataDir,
     async close() {
-      await quiver.close();
+      const closing = quiver.close();
+      // Node's server.close() waits for connections that never carried a request (fetch opens
+      // spares after an aborted call) until the client drops them; nothing is in flight here.
+      quiver.rest.server.closeAllConnections();
+      await closing;
       await rm(dataDir, { recursive: true, force: true });
     },
   };

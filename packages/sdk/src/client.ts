@@ -1,6 +1,10 @@
 import { AliasesClient } from './clients/aliases.client.js';
+import { ArtifactsClient } from './clients/artifacts.client.js';
+import { DeploymentsClient } from './clients/deployments.client.js';
+import { InferenceClient } from './clients/inference.client.js';
 import { ModelsClient } from './clients/models.client.js';
 import { NamespacesClient } from './clients/namespaces.client.js';
+import { OperationsClient } from './clients/operations.client.js';
 import { VersionsClient } from './clients/versions.client.js';
 import { QuiverError } from './errors.js';
 import { Invoker } from './invoker.js';
@@ -27,19 +31,26 @@ export interface ClientOptions {
   userAgent?: string | undefined;
   /** Extra headers sent with every request. */
   headers?: Record<string, string> | undefined;
+  /** Send upload bodies as streams; default: when the runtime can (see `RestTransportOptions`). */
+  streamingUploads?: boolean | undefined;
   /** Replaces the REST transport (gRPC, gRPC-Web, or a test double); `baseUrl`, `token`, `fetch` are then unused. */
   transport?: Transport | undefined;
 }
 
 /**
  * One client for the whole API, grouped by resource with the vocabulary of the design:
- * `namespaces`, `models`, `versions`, `aliases`.
+ * the registry (`namespaces`, `models`, `versions`, `aliases`, `artifacts`) and serving
+ * (`deployments`, `operations`, `inference`).
  */
 export interface QuiverClient {
   readonly namespaces: NamespacesClient;
   readonly models: ModelsClient;
   readonly versions: VersionsClient;
   readonly aliases: AliasesClient;
+  readonly artifacts: ArtifactsClient;
+  readonly deployments: DeploymentsClient;
+  readonly operations: OperationsClient;
+  readonly inference: InferenceClient;
 }
 
 /**
@@ -53,9 +64,19 @@ export interface QuiverClient {
  * const quiver = createClient({ baseUrl: 'http://127.0.0.1:8080', token: process.env.QUIVER_TOKEN });
  * await quiver.namespaces.create({ namespace_id: 'fraud' });
  * await quiver.models.create('fraud', { model_id: 'scorer', labels: { team: 'risk' } });
- * const v = await quiver.versions.create('fraud', 'scorer', { source_uri: 's3://models/scorer/1' });
+ * const { digest } = await quiver.artifacts.upload(modelBytes);
+ * const v = await quiver.versions.create('fraud', 'scorer', { artifact: { digest } });
  * await quiver.aliases.set('fraud', 'scorer', 'champion', v.version);
- * for await (const m of quiver.models.iterate('fraud', { filter: 'labels.team = "risk"' })) console.log(m.name);
+ * const op = await quiver.deployments.create({
+ *   deployment_id: 'fraud-prod',
+ *   model: 'namespaces/fraud/models/scorer',
+ *   version: '@champion',
+ * });
+ * await op.wait();
+ * const { outputs } = await quiver.inference.infer({
+ *   deployment: 'fraud-prod',
+ *   inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], data: [0.5, 1, 2, 3] }],
+ * });
  * ```
  */
 export function createClient(options: ClientOptions): QuiverClient {
@@ -68,11 +89,16 @@ export function createClient(options: ClientOptions): QuiverClient {
       maxDelayMs: 5_000,
     },
   });
+  const operations = new OperationsClient(invoker);
   return {
     namespaces: new NamespacesClient(invoker),
     models: new ModelsClient(invoker),
     versions: new VersionsClient(invoker),
     aliases: new AliasesClient(invoker),
+    artifacts: new ArtifactsClient(invoker),
+    deployments: new DeploymentsClient(invoker, operations),
+    operations,
+    inference: new InferenceClient(invoker),
   };
 }
 
@@ -93,6 +119,7 @@ function defaultTransport(options: ClientOptions): Transport {
     baseUrl: options.baseUrl,
     token: options.token,
     fetch: options.fetch,
+    streamingUploads: options.streamingUploads,
     userAgent: options.userAgent ?? `quiver-sdk-js/${SDK_VERSION}`,
     headers: options.headers,
   });

@@ -143,17 +143,41 @@ export function errorFromResponse(
   } catch {
     body = undefined;
   }
-  const error = (body as Partial<ErrorBody> | undefined)?.error;
-  if (error && typeof error.code === 'string' && typeof error.message === 'string') {
-    return new QuiverError(error.code, error.message, {
-      details: typeof error.details === 'object' && error.details !== null ? error.details : {},
-      requestId: typeof error.request_id === 'string' ? error.request_id : requestId,
-      httpStatus: status,
-    });
-  }
+  const fromEnvelope = envelopeError(body, requestId, status);
+  if (fromEnvelope) return fromEnvelope;
   const snippet = bodyText.trim().slice(0, 200);
   return new QuiverError(codeForStatus(status), `HTTP ${status}${snippet ? `: ${snippet}` : ''}`, {
     requestId,
+    httpStatus: status,
+  });
+}
+
+/**
+ * The error of an error envelope that arrived inside a stream (an `error` event of a watch),
+ * or of a failed operation (`{ code, message, details }`), as a {@link QuiverError}.
+ */
+export function errorFromEnvelope(value: unknown, requestId?: string): QuiverError {
+  const inner = (value as { error?: unknown } | null | undefined)?.error;
+  const found = envelopeError(inner === undefined ? { error: value } : value, requestId, undefined);
+  return (
+    found ??
+    new QuiverError('INTERNAL', `Unexpected error payload: ${JSON.stringify(value)?.slice(0, 200)}`, {
+      details: { reason: CLIENT_REASONS.MALFORMED_RESPONSE },
+      requestId,
+    })
+  );
+}
+
+function envelopeError(
+  body: unknown,
+  requestId: string | undefined,
+  status: number | undefined,
+): QuiverError | undefined {
+  const error = (body as Partial<ErrorBody> | undefined)?.error;
+  if (!error || typeof error.code !== 'string' || typeof error.message !== 'string') return undefined;
+  return new QuiverError(error.code, error.message, {
+    details: typeof error.details === 'object' && error.details !== null ? error.details : {},
+    requestId: typeof error.request_id === 'string' ? error.request_id : requestId,
     httpStatus: status,
   });
 }

@@ -1,12 +1,26 @@
 /**
  * `@quiver/sdk`: the TypeScript client of Quiver. Runs in Node ≥ 20 and browsers; uses only
- * `fetch`, `AbortSignal` and `crypto`. Start with {@link createClient}.
+ * `fetch`, Web Streams, `AbortSignal` and `crypto`. Start with {@link createClient}.
  */
 
 export { type ClientOptions, createClient, type QuiverClient, SDK_VERSION } from './client.js';
 export { AliasesClient } from './clients/aliases.client.js';
+export {
+  ArtifactsClient,
+  type DownloadOptions,
+  type UploadOptions,
+} from './clients/artifacts.client.js';
+export { DeploymentsClient } from './clients/deployments.client.js';
+export { InferenceClient } from './clients/inference.client.js';
 export { type DeleteModelOptions, ModelsClient } from './clients/models.client.js';
 export { NamespacesClient } from './clients/namespaces.client.js';
+export {
+  OperationHandle,
+  OperationsClient,
+  operationError,
+  type WaitOptions,
+  type WatchOptions,
+} from './clients/operations.client.js';
 export { VersionsClient, versionName } from './clients/versions.client.js';
 export { CLIENT_REASONS, CODES, type Code, isQuiverError, QuiverError } from './errors.js';
 export type { CallOptions } from './invoker.js';
@@ -26,6 +40,7 @@ export {
   type MethodOutput,
   type Methods,
   type ModelPath,
+  STREAMING_METHODS,
   type Transport,
   type VersionPath,
   WRITE_METHODS,

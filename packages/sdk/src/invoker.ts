@@ -3,6 +3,7 @@ import {
   type MethodInput,
   type MethodName,
   type MethodOutput,
+  STREAMING_METHODS,
   type Transport,
   WRITE_METHODS,
 } from './transport.js';
@@ -14,7 +15,8 @@ export interface CallOptions {
   /**
    * Deadline of each attempt in milliseconds (default: the client's, 30 s). A slow attempt
    * is cut and, like any `UNAVAILABLE`, retried. For one deadline over all attempts pass
-   * `signal: AbortSignal.timeout(ms)`.
+   * `signal: AbortSignal.timeout(ms)`. Uploads, downloads and watches have no default deadline
+   * (see `STREAMING_METHODS`).
    */
   timeoutMs?: number | undefined;
   /** Idempotency key of a write; default: a fresh UUID per logical call, reused by its retries. */
@@ -53,7 +55,8 @@ export class Invoker {
     options: CallOptions = {},
   ): Promise<MethodOutput<M>> {
     const { signal } = options;
-    const timeoutMs = options.timeoutMs ?? this.defaults.timeoutMs;
+    const streaming = STREAMING_METHODS[method] === true;
+    const timeoutMs = options.timeoutMs ?? (streaming ? undefined : this.defaults.timeoutMs);
     const retries = options.retries ?? this.defaults.retry.retries;
     const idempotencyKey = WRITE_METHODS[method] ? (options.idempotencyKey ?? newUuid()) : undefined;
     for (let attempt = 0; ; attempt++) {
@@ -80,7 +83,8 @@ export class Invoker {
         if (attempt >= retries || !RETRYABLE.has(error.code)) throw error;
         await sleep(backoff(attempt, this.defaults.retry), method, signal);
       } finally {
-        deadline.dispose();
+        // A stream outlives the call: keep the caller's signal linked so it can still cancel it.
+        deadline.dispose(streaming);
       }
     }
   }
@@ -92,27 +96,35 @@ function backoff(attempt: number, policy: RetryPolicy): number {
   return ceiling / 2 + (Math.random() * ceiling) / 2;
 }
 
-/** The caller's signal plus this attempt's own deadline, without `AbortSignal.any` (not in every browser yet). */
-function attemptSignal(outer: AbortSignal | undefined, timeoutMs: number) {
+/**
+ * The caller's signal plus this attempt's own deadline (none when `timeoutMs` is undefined),
+ * without `AbortSignal.any` (not in every browser yet).
+ */
+function attemptSignal(outer: AbortSignal | undefined, timeoutMs: number | undefined) {
   const controller = new AbortController();
   let timedOut = false;
   const onAbort = () => controller.abort(outer?.reason);
   outer?.addEventListener('abort', onAbort, { once: true });
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new QuiverError('UNAVAILABLE', `no answer within ${timeoutMs} ms`));
-  }, timeoutMs);
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          controller.abort(new QuiverError('UNAVAILABLE', `no answer within ${timeoutMs} ms`));
+        }, timeoutMs);
   return {
     signal: controller.signal,
     timedOut: () => timedOut,
-    dispose() {
+    /** Ends the deadline; `keepLinked` leaves the caller's signal able to abort what the attempt returned. */
+    dispose(keepLinked = false) {
       clearTimeout(timer);
-      outer?.removeEventListener('abort', onAbort);
+      if (!keepLinked) outer?.removeEventListener('abort', onAbort);
     },
   };
 }
 
-function sleep(ms: number, method: string, signal: AbortSignal | undefined): Promise<void> {
+/** Waits `ms`, or rejects with {@link abortedByCaller} as soon as `signal` aborts. */
+export function sleep(ms: number, method: string, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       clearTimeout(timer);
@@ -127,7 +139,7 @@ function sleep(ms: number, method: string, signal: AbortSignal | undefined): Pro
 }
 
 /** `AbortSignal.timeout()` fired: a deadline (`UNAVAILABLE`); any other abort: `CANCELLED`. */
-function abortedByCaller(method: string, signal: AbortSignal): QuiverError {
+export function abortedByCaller(method: string, signal: AbortSignal): QuiverError {
   const reason: unknown = signal.reason;
   if ((reason as { name?: unknown } | undefined)?.name === 'TimeoutError') {
     return new QuiverError('UNAVAILABLE', `${method}: the caller's deadline was exceeded.`, {

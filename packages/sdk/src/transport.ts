@@ -1,17 +1,29 @@
 import type {
   Alias,
+  Artifact,
+  ArtifactDownload,
+  BatchGetDeploymentsResponse,
   BatchGetResponse,
+  ByteRange,
+  CreateDeploymentRequest,
   CreateModelRequest,
   CreateNamespaceRequest,
   CreateVersionRequest,
+  DeletedDeployment,
+  Deployment,
   HistoryEntry,
+  InferRequest,
+  InferResponse,
   ListRequest,
   Model,
   Namespace,
+  Operation,
   Page,
   PageRequest,
   TransitionRequest,
+  UpdateDeploymentRequest,
   UpdateRequest,
+  UploadArtifactRequest,
   Version,
   VersionRef,
 } from './types.js';
@@ -41,6 +53,25 @@ export interface Methods {
   BatchGetVersions: { input: { names: readonly string[] }; output: BatchGetResponse };
   SetAlias: { input: ModelPath & { alias: string; version: VersionRef }; output: Alias };
   UnsetAlias: { input: ModelPath & { alias: string }; output: undefined };
+  /** Streams the request body; resolves once the server stored and checked the bytes. */
+  UploadArtifact: { input: UploadArtifactRequest; output: Artifact };
+  GetArtifact: { input: { digest: string }; output: Artifact };
+  /** Resolves when the answer starts; the bytes follow in `body`. */
+  DownloadArtifact: { input: { digest: string; range?: ByteRange | undefined }; output: ArtifactDownload };
+  CreateDeployment: { input: CreateDeploymentRequest; output: Operation<Deployment> };
+  GetDeployment: { input: { deployment: string }; output: Deployment };
+  ListDeployments: { input: PageRequest; output: Page<Deployment> };
+  UpdateDeployment: {
+    input: { deployment: string } & UpdateDeploymentRequest;
+    output: Operation<Deployment>;
+  };
+  DeleteDeployment: { input: { deployment: string }; output: Operation<DeletedDeployment> };
+  BatchGetDeployments: { input: { names: readonly string[] }; output: BatchGetDeploymentsResponse };
+  GetOperation: { input: { operation: string }; output: Operation };
+  /** Resolves when the stream starts; yields the operation now and on every change until it is done. */
+  WatchOperation: { input: { operation: string }; output: AsyncIterable<Operation> };
+  /** The Open Inference Protocol's ModelInfer (REST `/v2/models/{name}/infer` today, gRPC later). */
+  ModelInfer: { input: InferRequest; output: InferResponse };
 }
 
 export type MethodName = keyof Methods;
@@ -78,6 +109,30 @@ export const WRITE_METHODS: Readonly<Record<MethodName, boolean>> = {
   BatchGetVersions: false,
   SetAlias: true,
   UnsetAlias: true,
+  UploadArtifact: true,
+  GetArtifact: false,
+  DownloadArtifact: false,
+  CreateDeployment: true,
+  GetDeployment: false,
+  ListDeployments: false,
+  UpdateDeployment: true,
+  DeleteDeployment: true,
+  BatchGetDeployments: false,
+  GetOperation: false,
+  WatchOperation: false,
+  ModelInfer: false,
+};
+
+/**
+ * Methods whose request or answer is a stream (uploads, downloads, watches). They get no
+ * default deadline, which would cut a long transfer; a `timeoutMs` given with the call bounds
+ * the attempt until it resolves (the whole upload; for downloads and watches, until the answer
+ * starts). The caller's `signal` cancels them at any time, the stream included.
+ */
+export const STREAMING_METHODS: Readonly<Partial<Record<MethodName, true>>> = {
+  UploadArtifact: true,
+  DownloadArtifact: true,
+  WatchOperation: true,
 };
 
 /** What one attempt carries besides its request message. */

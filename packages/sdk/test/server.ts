@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createQuiver, loadConfig } from '@quiver/server';
 
-/** A real Quiver on an ephemeral port with its own SQLite file. */
-export async function startServer() {
+/** A real Quiver on an ephemeral port (REST and gRPC) with its own SQLite file. */
+export async function startServer(options: { pollMs?: number } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'quiver-sdk-'));
   const quiver = await createQuiver(
     loadConfig({
@@ -14,13 +14,17 @@ export async function startServer() {
       QUIVER_HTTP_HOST: '127.0.0.1',
       QUIVER_LOG_LEVEL: 'silent',
     }),
-    { logger: false },
+    { logger: false, ...options },
   );
   const url = await quiver.listen();
   return {
     url,
     async close() {
-      await quiver.close();
+      const closing = quiver.close();
+      // Node's server.close() waits for connections that never carried a request (fetch opens
+      // spares after an aborted call) until the client drops them; nothing is in flight here.
+      quiver.rest.server.closeAllConnections();
+      await closing;
       await rm(dir, { recursive: true, force: true });
     },
   };

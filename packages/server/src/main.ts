@@ -203,7 +203,11 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
     async close() {
       clearInterval(sweep);
       const grace = config.shutdownGraceMs;
+      // In-flight requests get the grace period; connections still open after it are cut.
+      const cut = setTimeout(() => rest.server.closeAllConnections(), grace);
+      cut.unref();
       await Promise.all([rest.close(), grpc && started ? grpc.close(grace) : undefined, worker?.stop(grace)]);
+      clearTimeout(cut);
       inference.stop();
       await runtime.close();
       artifactStore.close();

@@ -17,7 +17,10 @@ export function devCommand(program: Command, io: Io, context: (cmd: Command) => 
   const dev = program
     .command('dev')
     .description('Tools for development and benchmarks')
-    .addHelpText('after', '\nExample:\n  $ quiver dev seed --models 100000 --versions-per-model 10');
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ quiver dev seed --models 100000 --versions-per-model 10\n  $ quiver dev example-model --out model.onnx',
+    );
 
   addStorageOptions(
     dev
@@ -27,7 +30,7 @@ export function devCommand(program: Command, io: Io, context: (cmd: Command) => 
       .option('--versions-per-model <n>', 'versions of each model', positiveInt, 10)
       .option(
         '--namespaces <n>',
-        'spread models over this many namespaces (default: one per 1000 models)',
+        'spread models over this many namespaces (default 100; keep it when extending a dataset)',
         positiveInt,
       )
       .option('--batch-size <n>', 'models written per transaction (default 500)', positiveInt),
@@ -71,5 +74,38 @@ Examples:
       } finally {
         await quiver.close();
       }
+    });
+
+  dev
+    .command('example-model')
+    .description(
+      'Write a small, real ONNX model to try the serving path with (an MLP: input FP32 [batch, 4] → output FP32 [batch, 3])',
+    )
+    .requiredOption('--out <file>', 'where to write the .onnx file')
+    .option('--seed <n>', 'seed of the deterministic weights', positiveInt, 1)
+    .addHelpText(
+      'after',
+      `
+The model is built in code (MatMul, Add, Relu; opset 13), so nothing is downloaded.
+
+Example:
+  $ quiver dev example-model --out model.onnx
+  $ quiver versions create fraud/scorer --artifact model.onnx`,
+    )
+    .action(async (opts: { out: string; seed: number }, cmd: Command) => {
+      const ctx = context(cmd);
+      const { writeFile } = await import('node:fs/promises');
+      const { tinyMlp } = await import('@quiver/server');
+      const { bytes } = tinyMlp({ inputs: 4, hidden: 8, outputs: 3, seed: opts.seed });
+      await writeFile(opts.out, bytes);
+      ctx.printer.message(
+        `Wrote ${opts.out} (${bytes.length} bytes): input FP32 [batch, 4] → output FP32 [batch, 3].`,
+        {
+          file: opts.out,
+          size_bytes: bytes.length,
+          inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 4] }],
+          outputs: [{ name: 'output', datatype: 'FP32', shape: [-1, 3] }],
+        },
+      );
     });
 }

@@ -14,9 +14,11 @@ import {
   listOption,
   printList,
   readJsonObject,
+  usage,
 } from '../context.js';
 import { type Column, clip, labels, orDash, table, time } from '../output.js';
 import { parseModelRef, parseVersionRef, versionResourceName } from '../refs.js';
+import { artifactDigest, isDigest } from './artifacts.js';
 import { type LabelFlags, mergeLabels, requireChange } from './models.js';
 
 const short = (name: string) =>
@@ -91,7 +93,7 @@ fraud/scorer@champion. Lifecycle: registered → validated → approved → depr
 archived, and registered|validated → rejected.
 
 Examples:
-  $ quiver versions create fraud/scorer --metadata '{"auc":0.94}' --source-uri s3://models/scorer/7
+  $ quiver versions create fraud/scorer --artifact model.onnx --metadata '{"auc":0.94}'
   $ quiver versions transition fraud/scorer@7 validated --reason "offline eval passed"
   $ quiver versions get fraud/scorer@champion`,
     );
@@ -104,7 +106,10 @@ Examples:
     .option('--label <key=value>', 'a label (repeatable)', labelOption)
     .option('--metadata <json|@file>', 'immutable JSON object, inline or @path/to/file.json')
     .option('--source-uri <uri>', 'where the model was produced or stored, e.g. s3://bucket/model.onnx')
-    .option('--artifact <digest>', 'uploaded bytes of the model, sha256:… (see POST /v1/artifacts)')
+    .option(
+      '--artifact <file|digest>',
+      'the model: a file to upload first (e.g. model.onnx), or the sha256:… digest of uploaded bytes',
+    )
     .option('--format <format>', 'format of the artifact, e.g. onnx (detected when omitted)')
     .option(
       '--idempotency-key <key>',
@@ -113,9 +118,14 @@ Examples:
     .addHelpText(
       'after',
       `
+With --artifact <file>, the file is hashed (SHA-256), uploaded with a progress bar unless the
+server already has it, and registered in the same step; the server checks the bytes against
+the hash. ONNX models are detected and their inputs and outputs recorded as the signature.
+
 Examples:
-  $ quiver versions create fraud/scorer --description "XGBoost, 2026-11" --metadata '{"auc":0.941}'
-  $ quiver versions create fraud/scorer --metadata @metrics.json --label stage=candidate`,
+  $ quiver versions create fraud/scorer --artifact model.onnx --metadata '{"auc":0.941}'
+  $ quiver versions create fraud/scorer --artifact sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 --format onnx
+  $ quiver versions create fraud/scorer --description "XGBoost, 2026-11" --metadata @metrics.json --label stage=candidate`,
     )
     .action(
       async (
@@ -135,6 +145,13 @@ Examples:
         const { namespace, model } = parseModelRef(name);
         const metadata =
           opts.metadata === undefined ? undefined : await readJsonObject(opts.metadata, '--metadata');
+        if (opts.format !== undefined && opts.artifact === undefined) {
+          throw usage('--format', '--format describes the artifact: pass --artifact too.');
+        }
+        if (opts.artifact !== undefined && !isDigest(opts.artifact)) {
+          await ctx.client.models.get(namespace, model); // a missing model fails before a long upload
+        }
+        const digest = opts.artifact === undefined ? undefined : await artifactDigest(ctx, opts.artifact);
         const created = await ctx.client.versions.create(
           namespace,
           model,
@@ -143,8 +160,7 @@ Examples:
             labels: opts.label,
             metadata,
             source_uri: opts.sourceUri,
-            artifact:
-              opts.artifact === undefined ? undefined : { digest: opts.artifact, format: opts.format },
+            artifact: digest === undefined ? undefined : { digest, format: opts.format },
           },
           { idempotencyKey: opts.idempotencyKey },
         );

@@ -74,6 +74,8 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    // Keep-alive connections that carry no request would otherwise hold close() open until clients drop them.
+    forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 300 },
   });
 

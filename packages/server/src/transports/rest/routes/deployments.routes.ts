@@ -170,9 +170,10 @@ export function deploymentRoutes(
       },
       async (req, reply) => {
         const ctx = callContext(req);
-        await operations.get(ctx, req.params.operation); // 404 as JSON before the stream starts
+        // Listen first: a client that leaves while the first read runs must still stop the loop.
         const abort = new AbortController();
-        req.raw.on('close', () => abort.abort());
+        reply.raw.on('close', () => abort.abort());
+        await operations.get(ctx, req.params.operation); // 404 as JSON before the stream starts
         reply.hijack();
         const res = reply.raw;
         res.writeHead(200, {
