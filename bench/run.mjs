@@ -15,6 +15,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '64' },
     duration: { type: 'string' },
     models: { type: 'string' },
+    workers: { type: 'string', default: '1' },
   },
 });
 const quick = args.quick;
@@ -122,6 +123,8 @@ const results = {
   connections,
   models,
   versions: models * perModel,
+  workers: Number(args.workers),
+  workers: Number(args.workers),
   backends: {},
 };
 
@@ -146,6 +149,8 @@ for (const backend of backends) {
     QUIVER_HTTP_PORT: '0',
     QUIVER_HTTP_HOST: '127.0.0.1',
     QUIVER_LOG_LEVEL: 'warn',
+    QUIVER_WORKERS: args.workers,
+    QUIVER_GRPC_PORT: '0',
     ...(backend === 'postgres' ? { QUIVER_DATABASE_URL: PG_URL } : {}),
   };
   const server = await start('./server.mjs', env);
@@ -162,7 +167,7 @@ for (const backend of backends) {
 }
 
 console.log(
-  `\n${connections} connections, ${duration} s per step, ${models * perModel} versions; bare Fastify ceiling ${fmt(ceiling.rps, 0)} req/s\n`,
+  `\n${connections} connections, ${duration} s per step, ${models * perModel} versions, ${args.workers} server process(es); bare Fastify ceiling ${fmt(ceiling.rps, 0)} req/s\n`,
 );
 console.log(
   '| backend | operation | req/s | vs bare | avg ms | p95 ms | p99 ms | errors | design review req/s | speed-up |',

@@ -1,3 +1,4 @@
+export { isClusterWorker, type RunningCluster, reportListening, startCluster } from './cluster.js';
 export {
   type Config,
   ConfigError,

@@ -14,6 +14,7 @@ export const SERVE_FLAGS = {
   databaseUrl: 'QUIVER_DATABASE_URL',
   logLevel: 'QUIVER_LOG_LEVEL',
   role: 'QUIVER_ROLE',
+  workers: 'QUIVER_WORKERS',
 } as const;
 type Flag = keyof typeof SERVE_FLAGS;
 const flagName = (flag: string) => `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -75,6 +76,7 @@ export function serveCommand(program: Command, io: Io, version: string): void {
       'fatal|error|warn|info|debug|trace|silent (QUIVER_LOG_LEVEL; default info)',
     )
     .option('--role <role>', 'what this process runs: all|api|worker|inference (QUIVER_ROLE; default all)')
+    .option('--workers <n>', 'processes sharing the ports, or auto = one per CPU (QUIVER_WORKERS; default 1)')
     .addHelpText(
       'after',
       `
@@ -85,12 +87,26 @@ the server gracefully.
 Examples:
   $ quiver serve
   $ quiver serve --port 9000 --data-dir /var/lib/quiver
-  $ quiver serve --database-url postgres://postgres@127.0.0.1:5432/quiver --log-level warn`,
+  $ quiver serve --database-url postgres://postgres@127.0.0.1:5432/quiver --log-level warn
+  $ quiver serve --workers auto`,
     )
     .action(async (opts: { [F in Flag]?: string }) => {
       const config = await configFrom(io, opts);
-      const { createQuiver } = await import('@quiver/server');
-      const quiver = await createQuiver(config);
+      const server = await import('@quiver/server');
+      if (config.workers > 1 && !server.isClusterWorker()) {
+        const running = await server.startCluster(config, (message) => {
+          io.err(`\n${message}; stopping the other workers.\n`);
+          void running.close().then(() => process.exit(1));
+        });
+        io.err(welcome(running.address, running.grpcPort, config, version, io));
+        io.err(`  ${running.workers} worker processes share these ports.\n`);
+        const signal = await io.waitForStop();
+        io.err(`\n${signal}: shutting down ${running.workers} workers…\n`);
+        await running.close();
+        io.err('Quiver stopped.\n');
+        return;
+      }
+      const quiver = await server.createQuiver(config);
       let address: string;
       try {
         address = await quiver.listen();
@@ -98,7 +114,11 @@ Examples:
         await quiver.close();
         throw err;
       }
-      io.err(welcome(address, quiver.grpcPort(), config, version, io));
+      if (server.isClusterWorker()) {
+        server.reportListening(address, quiver.grpcPort());
+      } else {
+        io.err(welcome(address, quiver.grpcPort(), config, version, io));
+      }
       const signal = await io.waitForStop();
       io.err(`\n${signal}: shutting down…\n`);
       await quiver.close();

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 
 export const ROLES = ['all', 'api', 'worker', 'inference'] as const;
@@ -22,6 +23,7 @@ export interface Config {
   workerConcurrency: number;
   jobLeaseMs: number;
   shutdownGraceMs: number;
+  workers: number;
 }
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -153,6 +155,13 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     default: '15000',
     doc: 'How long a claimed job stays with its worker without a heartbeat; after a crash another worker resumes it once this passes.',
     parse: (raw, name) => integer(raw, name, 200, 3_600_000),
+  },
+  {
+    key: 'workers',
+    env: 'QUIVER_WORKERS',
+    default: '1',
+    doc: 'Processes `quiver serve` runs, sharing its ports (node:cluster); `auto` = one per CPU. Reads scale with them; SQLite still has one writer.',
+    parse: (raw, name) => (raw === 'auto' ? availableParallelism() : integer(raw, name, 1, 256)),
   },
   {
     key: 'shutdownGraceMs',
