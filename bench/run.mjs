@@ -124,7 +124,6 @@ const results = {
   models,
   versions: models * perModel,
   workers: Number(args.workers),
-  workers: Number(args.workers),
   backends: {},
 };
 
