@@ -87,8 +87,20 @@ export class DynamicBatcher {
       const handle = setImmediate(() => this.flush(queue));
       return { cancel: () => clearImmediate(handle) };
     }
-    const handle = setTimeout(() => this.flush(queue), Math.ceil(micros / 1000));
-    return { cancel: () => clearTimeout(handle) };
+    if (micros >= 1000) {
+      const handle = setTimeout(() => this.flush(queue), Math.round(micros / 1000));
+      return { cancel: () => clearTimeout(handle) };
+    }
+    // Timers cannot wait less than 1 ms: below that, re-check once per event-loop turn (letting
+    // new requests join between checks) until the delay has passed, so 500 µs means 500 µs.
+    const deadline = process.hrtime.bigint() + BigInt(micros) * 1000n;
+    let handle: NodeJS.Immediate;
+    const check = () => {
+      if (process.hrtime.bigint() >= deadline) this.flush(queue);
+      else handle = setImmediate(check);
+    };
+    handle = setImmediate(check);
+    return { cancel: () => clearImmediate(handle) };
   }
 
   private flush(queue: Queue): void {
