@@ -116,7 +116,7 @@ export class Worker {
         if (free <= 0) break;
         const now = this.#o.clock.now();
         const jobs = await this.#o.store.write((repos) =>
-          repos.jobs.claim(this.owner, now, this.#o.leaseMs, free),
+          repos.jobs.claim(this.owner, now, this.#o.leaseMs, free, this.#o.kinds),
         );
         for (const job of jobs) this.#track(this.#execute(job));
         if (jobs.length === free) this.#again = true;
@@ -166,9 +166,14 @@ export class Worker {
       await store.write((repos) => repos.jobs.succeed(job.id, this.owner, clock.now()));
     } catch (err) {
       const permanent = err instanceof PermanentJobError;
-      const error = permanent ? err.error : QuiverError.from(err);
-      const message =
-        error.code === 'INTERNAL' && !permanent ? String((err as Error)?.message ?? err) : error.message;
+      // An unexpected error keeps its own message: it becomes the deployment's status and the
+      // operation's error, which an operator reads to know what to fix.
+      const message = String((err as Error)?.message ?? err);
+      const error = permanent
+        ? err.error
+        : err instanceof QuiverError
+          ? err
+          : new QuiverError('INTERNAL', message, { cause: err });
       const giveUp = permanent || job.attempts >= job.max_attempts;
       const now = clock.now();
       const retryAt = giveUp ? null : now + backoff(job.attempts);

@@ -51,10 +51,11 @@ export interface Job {
 export interface JobRepository {
   enqueue(job: NewJob, now: number): Promise<number>;
   /**
-   * Claims up to `limit` jobs that are due (queued and run_after ≤ now) or whose lease expired
-   * (a crashed worker), setting owner and lease and counting an attempt. Safe with many workers.
+   * Claims up to `limit` jobs of the given kinds that are due (queued and run_after ≤ now) or whose
+   * lease expired (a crashed worker), setting owner and lease and counting an attempt. Safe with
+   * many workers; a worker never takes a kind it cannot run (say, during a rolling upgrade).
    */
-  claim(owner: string, now: number, leaseMs: number, limit: number): Promise<Job[]>;
+  claim(owner: string, now: number, leaseMs: number, limit: number, kinds: readonly string[]): Promise<Job[]>;
   /** Extends the lease; false when this owner no longer holds the job. */
   heartbeat(id: number, owner: string, leaseUntil: number, now: number): Promise<boolean>;
   succeed(id: number, owner: string, now: number): Promise<boolean>;

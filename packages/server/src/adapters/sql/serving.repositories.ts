@@ -89,7 +89,8 @@ export class SqlJobRepository implements JobRepository {
     return id;
   }
 
-  async claim(owner: string, now: number, leaseMs: number, limit: number): Promise<Job[]> {
+  async claim(owner: string, now: number, leaseMs: number, limit: number, kinds: readonly string[]): Promise<Job[]> {
+    if (!kinds.length) return [];
     // Two index-friendly probes: due queued jobs, and running jobs whose worker stopped renewing the lease.
     const due = await this.d
       .skipLocked(
@@ -97,6 +98,7 @@ export class SqlJobRepository implements JobRepository {
           .selectFrom('jobs')
           .select('id')
           .where('status', '=', 'queued')
+          .where('kind', 'in', [...kinds])
           .where('run_after', '<=', now)
           .orderBy('id')
           .limit(limit),
@@ -108,6 +110,7 @@ export class SqlJobRepository implements JobRepository {
           .selectFrom('jobs')
           .select('id')
           .where('status', '=', 'running')
+          .where('kind', 'in', [...kinds])
           .where('lease_expires', '<', now)
           .orderBy('id')
           .limit(limit),
