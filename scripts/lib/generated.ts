@@ -132,6 +132,29 @@ uses roughly 1.5× that, plus about 128 KiB per session). When a load would exce
 least recently used models that are not running are unloaded; a model larger than the whole budget
 fails its rollout with \`MODEL_TOO_LARGE\`.
 
+## Metrics
+
+\`GET /metrics\` on the HTTP port serves Prometheus metrics (every role; not in the OpenAPI
+document). Labels are bounded: route templates (\`route="unmatched"\` for unknown paths), gRPC
+method and status names, deployments that exist; never caller identities or raw paths.
+
+| metric | type | labels |
+|---|---|---|
+| \`quiver_http_requests_total\` | counter | \`method\`, \`route\`, \`status\` |
+| \`quiver_http_request_duration_seconds\` | histogram | \`method\`, \`route\` |
+| \`quiver_grpc_requests_total\` | counter | \`method\`, \`code\` |
+| \`quiver_grpc_request_duration_seconds\` | histogram | \`method\` |
+| \`quiver_inference_duration_seconds\` | histogram | \`deployment\`, \`version\` (successful inferences) |
+| \`quiver_inference_batch_size\` | histogram | rows per run of deployments with dynamic batching |
+| \`quiver_model_load_seconds\` | histogram | model loads into the runtime, warm-up included |
+| \`quiver_deployments\` | gauge | \`status\` (the in-memory table of inference roles) |
+| \`quiver_jobs\` | gauge | \`status\` (\`queued\`, \`running\`), read from the database on scrape |
+| \`quiver_jobs_oldest_due_age_seconds\` | gauge | how long the oldest due job has waited |
+| \`quiver_models_loaded\`, \`quiver_models_loaded_bytes\` | gauge | models the runtime holds |
+| \`quiver_process_*\`, \`quiver_nodejs_*\` | various | CPU, memory, heap, event loop lag, GC |
+
+The job gauges wait at most 1 s for the database; a slower scrape keeps their previous values.
+
 ## Health
 
 - \`GET /livez\`: the process answers.

@@ -23,6 +23,7 @@ import { ModelService } from './services/model.service.js';
 import { NamespaceService } from './services/namespace.service.js';
 import { OperationService } from './services/operation.service.js';
 import { VersionService } from './services/version.service.js';
+import { Metrics } from './telemetry/metrics.js';
 import { buildGrpcServer, type GrpcServer, inferenceHealth } from './transports/grpc/server.js';
 import { buildRestApp, type Services } from './transports/rest/app.js';
 
@@ -48,6 +49,8 @@ export interface Quiver {
   store: SqlStore;
   services: Services;
   rest: FastifyInstance;
+  /** Prometheus metrics of this process, served at GET /metrics. */
+  metrics: Metrics;
   worker: Worker | null;
   grpc: GrpcServer | null;
   logger: Logger;
@@ -94,6 +97,7 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
     intraOpThreads: config.runtimeThreads,
     logger,
   });
+  const metrics = new Metrics();
   const inference = new InferenceService({
     store,
     runtime,
@@ -102,6 +106,12 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
     version: VERSION,
     refreshMs: options.pollMs ?? 1_000,
     logger,
+    metrics,
+  });
+  metrics.watch({
+    ...(serves.inference ? { deployments: () => inference.deploymentCounts() } : {}),
+    jobs: () => store.read((repos) => repos.jobs.stats(clock.now())),
+    models: () => runtime.loaded(),
   });
   let worker: Worker | null = null;
   const rolloutDeps = {
@@ -110,6 +120,7 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
     runtime,
     artifacts: artifactStore,
     changed: (id: string) => inference.changed(id),
+    metrics,
   };
   if (serves.worker) {
     worker = new Worker({
@@ -164,9 +175,10 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
     bodyLimitBytes: config.bodyLimitBytes,
     version: VERSION,
     database: dialect.description,
+    metrics,
   });
   const grpc = serves.inference
-    ? buildGrpcServer({ inference, health: inferenceHealth(inference), logger, version: VERSION })
+    ? buildGrpcServer({ inference, health: inferenceHealth(inference), logger, version: VERSION, metrics })
     : null;
 
   // Idempotency keys are promised for 24 hours; sweep older ones hourly.
@@ -184,6 +196,7 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
     store,
     services,
     rest,
+    metrics,
     worker,
     grpc,
     logger,

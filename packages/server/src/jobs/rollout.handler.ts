@@ -3,6 +3,7 @@ import { QuiverError } from '../domain/errors.js';
 import { parseVersionRef } from '../domain/names.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import type { Clock } from '../ports/clock.js';
+import type { ServingMetrics } from '../ports/metrics.js';
 import type { ModelRuntime } from '../ports/model-runtime.js';
 import type { DeploymentRecord, Job, ResolvedTarget } from '../ports/serving.repositories.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
@@ -16,6 +17,8 @@ export interface RolloutDeps {
   artifacts: ArtifactStore;
   /** Tells in-process inference that a deployment changed (other processes poll). */
   changed: (deploymentId: string) => void;
+  /** Model load times. */
+  metrics?: Pick<ServingMetrics, 'modelLoad'>;
 }
 
 interface Payload {
@@ -59,7 +62,10 @@ export function rolloutHandler(deps: RolloutDeps): JobHandler {
           await setStatus(deps, current, 'loading', message, null);
           const bytes = await deps.artifacts.read(target.artifact_digest);
           try {
+            const held = deps.runtime.loaded().some((m) => m.key === target.artifact_digest);
+            const started = performance.now();
             await deps.runtime.load(target.artifact_digest, bytes, { warmup: true });
+            if (!held) deps.metrics?.modelLoad((performance.now() - started) / 1000);
           } catch (err) {
             const e = QuiverError.from(err);
             throw e.reason === 'INVALID_MODEL' || e.reason === 'MODEL_TOO_LARGE'

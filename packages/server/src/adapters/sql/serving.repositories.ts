@@ -89,7 +89,13 @@ export class SqlJobRepository implements JobRepository {
     return id;
   }
 
-  async claim(owner: string, now: number, leaseMs: number, limit: number, kinds: readonly string[]): Promise<Job[]> {
+  async claim(
+    owner: string,
+    now: number,
+    leaseMs: number,
+    limit: number,
+    kinds: readonly string[],
+  ): Promise<Job[]> {
     if (!kinds.length) return [];
     // Two index-friendly probes: due queued jobs, and running jobs whose worker stopped renewing the lease.
     const due = await this.d

@@ -7,6 +7,8 @@ export interface DynamicBatcherOptions {
   maxQueueDelayMicros: number;
   /** Runs the model on already-checked inputs. */
   run: (inputs: Tensor[]) => Promise<Tensor[]>;
+  /** Told the rows of every run (metrics). */
+  onRun?: (rows: number) => void;
 }
 
 export interface BatcherStats {
@@ -143,6 +145,7 @@ export class DynamicBatcher {
   private execute(inputs: Tensor[], rows = batchRows(inputs)): Promise<Tensor[]> {
     this.counts.batches++;
     this.counts.rows += rows;
+    this.options.onRun?.(rows);
     try {
       return this.options.run(inputs);
     } catch (err) {

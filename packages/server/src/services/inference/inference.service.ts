@@ -5,8 +5,9 @@ import { checkInputs, checkRequestedOutputs } from '../../domain/tensor-check.js
 import type { Tensor } from '../../domain/tensors.js';
 import type { ArtifactStore } from '../../ports/artifact-store.js';
 import type { Clock } from '../../ports/clock.js';
+import type { ServingMetrics } from '../../ports/metrics.js';
 import type { LoadedModel, ModelRuntime } from '../../ports/model-runtime.js';
-import type { DeploymentRecord, ResolvedTarget } from '../../ports/serving.repositories.js';
+import type { DeploymentRecord, DeploymentStatus, ResolvedTarget } from '../../ports/serving.repositories.js';
 import type { UnitOfWork } from '../../ports/unit-of-work.js';
 import type { CallContext } from '../context.js';
 import { deploymentNotFound } from '../deployment.service.js';
@@ -22,6 +23,8 @@ export interface InferenceServiceDeps {
   /** How often the deployment table is re-read (rollouts done by other processes show up within this). */
   refreshMs?: number;
   logger?: { warn(o: object, m: string): void };
+  /** Inference durations, batch sizes and model load times. */
+  metrics?: ServingMetrics;
 }
 
 const ALIAS_TTL_MS = 1_000;
@@ -125,6 +128,19 @@ export class InferenceService implements Inference {
     void this.refresh();
   }
 
+  /** Deployments in the in-memory table by status (what the metrics report). */
+  deploymentCounts(): Record<DeploymentStatus, number> {
+    const counts: Record<DeploymentStatus, number> = {
+      pending: 0,
+      loading: 0,
+      ready: 0,
+      failed: 0,
+      deleting: 0,
+    };
+    for (const d of this.#table.values()) counts[d.status]++;
+    return counts;
+  }
+
   live(): boolean {
     return true;
   }
@@ -162,6 +178,7 @@ export class InferenceService implements Inference {
   }
 
   async infer(_ctx: CallContext, request: InferRequest): Promise<InferResult> {
+    const started = performance.now();
     const d = await this.#deployment(request.model_name);
     const target = await this.#target(d, request.model_version);
     const model = await this.#model(target.artifact_digest);
@@ -169,6 +186,11 @@ export class InferenceService implements Inference {
     checkRequestedOutputs(model.signature, request.outputs);
     const outputs = await this.#run(d, target, model, request.inputs);
     const wanted = request.outputs.length ? new Set(request.outputs) : null;
+    this.deps.metrics?.inference(
+      d.deployment_id,
+      String(target.version),
+      (performance.now() - started) / 1000,
+    );
     return {
       model_name: d.deployment_id,
       model_version: String(target.version),
@@ -275,7 +297,12 @@ export class InferenceService implements Inference {
     if (!pending) {
       pending = this.deps.artifacts
         .read(digest)
-        .then((bytes) => this.deps.runtime.load(digest, bytes, { warmup: true }))
+        .then(async (bytes) => {
+          const started = performance.now();
+          const model = await this.deps.runtime.load(digest, bytes, { warmup: true });
+          this.deps.metrics?.modelLoad((performance.now() - started) / 1000);
+          return model;
+        })
         .finally(() => this.#loading.delete(digest));
       this.#loading.set(digest, pending);
     }
@@ -290,6 +317,7 @@ export class InferenceService implements Inference {
         maxBatchSize: d.batching!.max_batch_size,
         maxQueueDelayMicros: d.batching!.max_queue_delay_us,
         run: (inputs) => (this.deps.runtime.get(target.artifact_digest) ?? model).run(inputs),
+        ...(this.deps.metrics ? { onRun: (rows: number) => this.deps.metrics?.batch(rows) } : {}),
       });
       this.#batchers.set(key, b);
     }

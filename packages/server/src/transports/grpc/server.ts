@@ -7,6 +7,7 @@ import { QuiverError } from '../../domain/errors.js';
 import { ANONYMOUS } from '../../domain/resources.js';
 import type { CallContext } from '../../services/context.js';
 import { type Inference, MAX_INFER_BYTES, oipModelMetadata } from '../../services/inference/types.js';
+import type { Metrics } from '../../telemetry/metrics.js';
 import { toGrpcError } from './status.js';
 import { decodeInferRequest, encodeInferResponse, type ModelInferRequestMsg } from './tensor-codec.js';
 
@@ -49,6 +50,8 @@ export interface GrpcServerOptions {
   version: string;
   /** How often a health Watch re-reads the status. Default 1 s. */
   watchIntervalMs?: number;
+  /** When given: per-method call counts (by status code) and durations. */
+  metrics?: Pick<Metrics, 'grpcRequest'>;
 }
 
 export interface GrpcServer {
@@ -86,12 +89,19 @@ export function buildGrpcServer(options: GrpcServerOptions): GrpcServer {
   const { logger } = options;
   const server = new grpc.Server(SERVER_OPTIONS);
   const watches = new Set<() => void>();
-  addService(server, OIP_SERVICE, loadService(OIP_PROTO_PATH, OIP_SERVICE), oipHandlers(options));
+  addService(
+    server,
+    OIP_SERVICE,
+    loadService(OIP_PROTO_PATH, OIP_SERVICE),
+    oipHandlers(options),
+    options.metrics,
+  );
   addService(
     server,
     HEALTH_SERVICE,
     loadService(HEALTH_PROTO_PATH, HEALTH_SERVICE),
     healthHandlers(options, watches),
+    options.metrics,
   );
   return {
     server,
@@ -150,6 +160,7 @@ function addService(
   service: string,
   definition: grpc.ServiceDefinition,
   handlers: grpc.UntypedServiceImplementation,
+  metrics?: Pick<Metrics, 'grpcRequest'>,
 ): void {
   assertImplemented(service, definition, handlers);
   // grpc-js answers undecodable messages with INTERNAL; they are the caller's fault, so the
@@ -169,7 +180,60 @@ function addService(
       },
     ]),
   );
-  server.addService(tolerant, handlers);
+  server.addService(tolerant, metrics ? measured(definition, handlers, metrics) : handlers);
+}
+
+const CODE_NAMES = new Map<number, string>(
+  Object.entries(grpc.status)
+    .filter((e): e is [string, number] => typeof e[1] === 'number')
+    .map(([name, code]) => [code, name]),
+);
+const codeName = (code: unknown) => (typeof code === 'number' && CODE_NAMES.get(code)) || 'UNKNOWN';
+
+/**
+ * Handlers that record each call once it is answered: unary calls by the status given to the
+ * callback; server streams when they finish, are cancelled or end with an error.
+ */
+function measured(
+  definition: grpc.ServiceDefinition,
+  handlers: grpc.UntypedServiceImplementation,
+  metrics: Pick<Metrics, 'grpcRequest'>,
+): grpc.UntypedServiceImplementation {
+  return Object.fromEntries(
+    Object.entries(handlers).map(([method, handler]) => {
+      const record = (started: number, code: unknown) =>
+        metrics.grpcRequest(method, codeName(code), (performance.now() - started) / 1000);
+      if (!definition[method]?.requestStream && !definition[method]?.responseStream) {
+        const unaryHandler = handler as grpc.handleUnaryCall<unknown, unknown>;
+        const wrapped: grpc.handleUnaryCall<unknown, unknown> = (call, callback) => {
+          const started = performance.now();
+          unaryHandler(call, (err, ...rest) => {
+            record(started, err ? (err as { code?: unknown }).code : grpc.status.OK);
+            callback(err, ...rest);
+          });
+        };
+        return [method, wrapped];
+      }
+      if (definition[method]?.responseStream && !definition[method]?.requestStream) {
+        const streamHandler = handler as grpc.handleServerStreamingCall<unknown, unknown>;
+        const wrapped: grpc.handleServerStreamingCall<unknown, unknown> = (call) => {
+          const started = performance.now();
+          let done = false;
+          const once = (code: unknown) => {
+            if (done) return;
+            done = true;
+            record(started, code);
+          };
+          call.once('finish', () => once(grpc.status.OK));
+          call.once('cancelled', () => once(grpc.status.CANCELLED));
+          call.once('error', (err: { code?: unknown }) => once(err?.code));
+          streamHandler(call);
+        };
+        return [method, wrapped];
+      }
+      return [method, handler];
+    }),
+  );
 }
 
 function rejectMalformed(request: unknown): void {

@@ -22,6 +22,7 @@ import type { ModelService } from '../../services/model.service.js';
 import type { NamespaceService } from '../../services/namespace.service.js';
 import type { OperationService } from '../../services/operation.service.js';
 import type { VersionService } from '../../services/version.service.js';
+import type { Metrics } from '../../telemetry/metrics.js';
 import { envelope, fromFastify, statusOf } from './errors.js';
 import { artifactRoutes } from './routes/artifacts.routes.js';
 import { deploymentRoutes } from './routes/deployments.routes.js';
@@ -55,6 +56,8 @@ export interface RestOptions {
   version: string;
   /** Shown on the home page, without secrets. */
   database: string;
+  /** When given: HTTP metrics are recorded and served at GET /metrics. */
+  metrics?: Metrics;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -105,6 +108,14 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  const { metrics } = options;
+  if (metrics) {
+    // Route templates only (bounded labels); anything the router did not match is one series.
+    app.addHook('onResponse', async (req, reply) => {
+      const route = req.is404 ? 'unmatched' : (req.routeOptions.url ?? 'unmatched');
+      metrics.httpRequest(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    });
+  }
   app.setErrorHandler((err: FastifyError | QuiverError, req, reply) => {
     const error = err instanceof QuiverError ? err : fromFastify(err);
     if (error.code === 'INTERNAL')
@@ -149,6 +160,11 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (metrics) {
+    app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
+      reply.type(metrics.contentType).send(await metrics.metrics()),
+    );
+  }
 
   await app.register(homeRoutes({ version: options.version, database: options.database }));
   await app.register(healthRoutes(options.readiness));

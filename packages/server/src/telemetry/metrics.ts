@@ -1,0 +1,214 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ServingMetrics } from '../ports/metrics.js';
+import { DEPLOYMENT_STATUSES, type DeploymentStatus } from '../ports/serving.repositories.js';
+
+/** What the gauges read on each scrape; each source is optional (a role may not have it). */
+export interface MetricsSources {
+  /** Deployments in the in-memory table by status (inference roles). */
+  deployments?: () => Partial<Record<DeploymentStatus, number>>;
+  /** The job queue as the database sees it now. */
+  jobs?: () => Promise<{ queued: number; running: number; oldestDueAgeMs: number }>;
+  /** Models the runtime holds. */
+  models?: () => readonly { sizeBytes: number }[];
+}
+
+export interface MetricsOptions {
+  /** How long a scrape waits for the database; past it the job gauges keep their last values. Default 1 s. */
+  collectTimeoutMs?: number;
+  /** Process metrics (event loop lag, heap, GC); default true. */
+  processMetrics?: boolean;
+}
+
+const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const INFERENCE_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const LOAD_SECONDS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const BATCH_ROWS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+/**
+ * Quiver's Prometheus metrics on a registry of its own (never prom-client's global one, so
+ * several instances in one process do not collide). Labels stay bounded: route templates, not
+ * paths; gRPC method and status names; deployments that exist; no caller identities.
+ */
+export class Metrics implements ServingMetrics {
+  readonly registry = new Registry();
+  readonly #sources: MetricsSources = {};
+  readonly #timeoutMs: number;
+  #jobs: Promise<{ queued: number; running: number; oldestDueAgeMs: number } | undefined> | undefined;
+
+  readonly #httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly #httpDuration: Histogram<'method' | 'route'>;
+  readonly #grpcRequests: Counter<'method' | 'code'>;
+  readonly #grpcDuration: Histogram<'method'>;
+  readonly #inference: Histogram<'deployment' | 'version'>;
+  readonly #batch: Histogram;
+  readonly #modelLoad: Histogram;
+
+  constructor(options: MetricsOptions = {}) {
+    this.#timeoutMs = options.collectTimeoutMs ?? 1_000;
+    const registers = [this.registry];
+    const sources = this.#sources;
+    this.#httpRequests = new Counter({
+      name: 'quiver_http_requests_total',
+      help: 'HTTP requests answered, by method, route template and status code.',
+      labelNames: ['method', 'route', 'status'] as const,
+      registers,
+    });
+    this.#httpDuration = new Histogram({
+      name: 'quiver_http_request_duration_seconds',
+      help: 'Time to answer an HTTP request, by method and route template.',
+      labelNames: ['method', 'route'] as const,
+      buckets: SECONDS,
+      registers,
+    });
+    this.#grpcRequests = new Counter({
+      name: 'quiver_grpc_requests_total',
+      help: 'gRPC calls answered, by method and status code.',
+      labelNames: ['method', 'code'] as const,
+      registers,
+    });
+    this.#grpcDuration = new Histogram({
+      name: 'quiver_grpc_request_duration_seconds',
+      help: 'Time to answer a gRPC call, by method.',
+      labelNames: ['method'] as const,
+      buckets: SECONDS,
+      registers,
+    });
+    this.#inference = new Histogram({
+      name: 'quiver_inference_duration_seconds',
+      help: 'Time of a successful inference (routing, checks, queueing and run), by deployment and version.',
+      labelNames: ['deployment', 'version'] as const,
+      buckets: INFERENCE_SECONDS,
+      registers,
+    });
+    this.#batch = new Histogram({
+      name: 'quiver_inference_batch_size',
+      help: 'Rows (dimension 0) per model run of deployments with dynamic batching.',
+      buckets: BATCH_ROWS,
+      registers,
+    });
+    this.#modelLoad = new Histogram({
+      name: 'quiver_model_load_seconds',
+      help: 'Time to load a model into the runtime, warm-up included.',
+      buckets: LOAD_SECONDS,
+      registers,
+    });
+    new Gauge({
+      name: 'quiver_deployments',
+      help: 'Deployments this process knows of, by status.',
+      labelNames: ['status'] as const,
+      registers,
+      collect() {
+        const counts = sources.deployments?.();
+        if (!counts) return;
+        for (const status of DEPLOYMENT_STATUSES) this.set({ status }, counts[status] ?? 0);
+      },
+    });
+    const jobs = () => this.#jobStats();
+    new Gauge({
+      name: 'quiver_jobs',
+      help: 'Jobs in the queue, by status (queued, running).',
+      labelNames: ['status'] as const,
+      registers,
+      async collect() {
+        // A slow or failing database leaves the last values in place rather than inventing zeros.
+        const stats = await jobs();
+        if (!stats) return;
+        this.set({ status: 'queued' }, stats.queued);
+        this.set({ status: 'running' }, stats.running);
+      },
+    });
+    new Gauge({
+      name: 'quiver_jobs_oldest_due_age_seconds',
+      help: 'How long the oldest job that is due has waited to be claimed (0 when none waits).',
+      registers,
+      async collect() {
+        const stats = await jobs();
+        if (stats) this.set(stats.oldestDueAgeMs / 1000);
+      },
+    });
+    new Gauge({
+      name: 'quiver_models_loaded',
+      help: 'Models the runtime holds in memory.',
+      registers,
+      collect() {
+        this.set(sources.models?.().length ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'quiver_models_loaded_bytes',
+      help: 'Bytes of the model files the runtime holds (what counts against its memory budget).',
+      registers,
+      collect() {
+        this.set((sources.models?.() ?? []).reduce((n, m) => n + m.sizeBytes, 0));
+      },
+    });
+    if (options.processMetrics !== false)
+      collectDefaultMetrics({ register: this.registry, prefix: 'quiver_' });
+  }
+
+  /** Where the gauges read from on each scrape (set once the services exist). */
+  watch(sources: MetricsSources): void {
+    Object.assign(this.#sources, sources);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The exposition text of every metric. */
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  httpRequest(method: string, route: string, status: number, seconds: number): void {
+    this.#httpRequests.inc({ method, route, status: String(status) });
+    this.#httpDuration.observe({ method, route }, seconds);
+  }
+
+  grpcRequest(method: string, code: string, seconds: number): void {
+    this.#grpcRequests.inc({ method, code });
+    this.#grpcDuration.observe({ method }, seconds);
+  }
+
+  inference(deployment: string, version: string, seconds: number): void {
+    this.#inference.observe({ deployment, version }, seconds);
+  }
+
+  batch(rows: number): void {
+    this.#batch.observe(rows);
+  }
+
+  modelLoad(seconds: number): void {
+    this.#modelLoad.observe(seconds);
+  }
+
+  /** One database read shared by the job gauges of a scrape; undefined when it fails or is slow. */
+  #jobStats(): Promise<{ queued: number; running: number; oldestDueAgeMs: number } | undefined> {
+    const read = this.#sources.jobs;
+    if (!read) return Promise.resolve(undefined);
+    this.#jobs ??= new Promise<{ queued: number; running: number; oldestDueAgeMs: number } | undefined>(
+      (resolve) => {
+        const timer = setTimeout(() => resolve(undefined), this.#timeoutMs);
+        timer.unref();
+        read().then(
+          (stats) => {
+            clearTimeout(timer);
+            resolve(stats);
+          },
+          () => {
+            clearTimeout(timer);
+            resolve(undefined);
+          },
+        );
+      },
+    ).finally(() => {
+      this.#jobs = undefined;
+    });
+    return this.#jobs;
+  }
+}
+
+/** Seconds since `start` (a `performance.now()` reading). */
+export function secondsSince(start: number): number {
+  return (performance.now() - start) / 1000;
+}
