@@ -37,6 +37,13 @@ export function rolloutHandler(deps: RolloutDeps): JobHandler {
   const { store, clock } = deps;
   const progress = (op: string, pct: number, message: string) =>
     store.write((repos) => repos.operations.progress(op, pct, message, clock.now()));
+  /** The operation's progress and the deployment's status move together, in one transaction. */
+  const step = (op: string, d: DeploymentRecord, pct: number, message: string) =>
+    store.write(async (repos) => {
+      const time = clock.now();
+      await repos.operations.progress(op, pct, message, time);
+      await repos.deployments.setStatus(d.pk, d.generation, 'loading', message, null, time);
+    });
 
   return {
     kind: ROLLOUT_JOB,
@@ -53,13 +60,11 @@ export function rolloutHandler(deps: RolloutDeps): JobHandler {
         return;
       }
       try {
-        await progress(p.operation, 5, 'resolving versions');
-        await setStatus(deps, current, 'loading', 'resolving versions', null);
+        await step(p.operation, current, 5, 'resolving versions');
         const resolved = await resolveTargets(deps, current);
         for (const [i, target] of resolved.entries()) {
           const message = `loading version ${target.version} (${target.artifact_digest.slice(0, 19)}…)`;
-          await progress(p.operation, 10 + Math.round((80 * i) / resolved.length), message);
-          await setStatus(deps, current, 'loading', message, null);
+          await step(p.operation, current, 10 + Math.round((80 * i) / resolved.length), message);
           const bytes = await deps.artifacts.read(target.artifact_digest);
           try {
             const held = deps.runtime.loaded().some((m) => m.key === target.artifact_digest);
@@ -74,18 +79,30 @@ export function rolloutHandler(deps: RolloutDeps): JobHandler {
           }
         }
         const summary = resolved.map((t) => `v${t.version} ${t.percent}%`).join(', ');
-        if (!(await setStatus(deps, current, 'ready', `serving ${summary}`, resolved))) {
+        // Ready and the operation's result commit together: no reader sees one without the other.
+        const finished = await store.write(async (repos) => {
+          const time = clock.now();
+          if (
+            !(await repos.deployments.setStatus(
+              current.pk,
+              current.generation,
+              'ready',
+              `serving ${summary}`,
+              resolved,
+              time,
+            ))
+          ) {
+            return false;
+          }
+          const after = await repos.deployments.get(p.deployment_id);
+          const result = toDeployment(after ?? current) as unknown as Record<string, unknown>;
+          await repos.operations.finish(p.operation, { result }, time);
+          return true;
+        });
+        if (!finished) {
           await supersede(deps, p);
           return;
         }
-        const after = await store.read((repos) => repos.deployments.get(p.deployment_id));
-        await store.write((repos) =>
-          repos.operations.finish(
-            p.operation,
-            { result: toDeployment(after ?? current) as unknown as Record<string, unknown> },
-            clock.now(),
-          ),
-        );
         deps.changed(p.deployment_id);
       } catch (err) {
         if (!lastAttempt && !(err instanceof PermanentJobError)) {
