@@ -37,6 +37,10 @@ export class Metrics implements ServingMetrics {
 
   readonly #httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly #httpDuration: Histogram<'method' | 'route'>;
+  readonly #httpChildren = new Map<
+    string,
+    { count: { inc(): void }; duration: { observe(v: number): void } }
+  >();
   readonly #grpcRequests: Counter<'method' | 'code'>;
   readonly #grpcDuration: Histogram<'method'>;
   readonly #inference: Histogram<'deployment' | 'version'>;
@@ -161,8 +165,19 @@ export class Metrics implements ServingMetrics {
   }
 
   httpRequest(method: string, route: string, status: number, seconds: number): void {
-    this.#httpRequests.inc({ method, route, status: String(status) });
-    this.#httpDuration.observe({ method, route }, seconds);
+    // Labelled children are cached (routes × methods × statuses is a small, bounded set), so a
+    // request does not hash its labels twice on the hot path.
+    const key = `${method} ${route} ${status}`;
+    let child = this.#httpChildren.get(key);
+    if (!child) {
+      child = {
+        count: this.#httpRequests.labels({ method, route, status: String(status) }),
+        duration: this.#httpDuration.labels({ method, route }),
+      };
+      this.#httpChildren.set(key, child);
+    }
+    child.count.inc();
+    child.duration.observe(seconds);
   }
 
   grpcRequest(method: string, code: string, seconds: number): void {
