@@ -24,7 +24,23 @@ const LABEL_ALIAS = 'l';
 
 type Labels = NonNullable<FilterSchema['labels']>;
 
-export function compileFilter(expr: TypedFilterExpr, schema: FilterSchema): RawBuilder<SqlBool> {
+/**
+ * `fence` is appended inside every label subquery. PostgreSQL flattens `EXISTS` into a semi-join
+ * and then prefers hashing every row of a label value to walking the page in index order; an
+ * `OFFSET 0` there keeps the check a per-row probe, so a page stops after its rows (see
+ * docs/performance.md). SQLite probes per row already and passes nothing.
+ */
+export function compileFilter(
+  expr: TypedFilterExpr,
+  schema: FilterSchema,
+  fence: RawBuilder<unknown> = sql``,
+): RawBuilder<SqlBool> {
+  const labelExists = (labels: Labels, key: string, cond?: RawBuilder<SqlBool>) =>
+    labelSubquery(labels, key, fence, cond);
+  const onTarget = (target: TypedTarget, build: (ref: RawBuilder<unknown>) => RawBuilder<SqlBool>) =>
+    target.type === 'column'
+      ? build(sql.ref(target.column))
+      : labelExists(labelsOf(schema), target.key, build(labelValue));
   switch (expr.kind) {
     case 'and':
     case 'or': {
@@ -32,12 +48,12 @@ export function compileFilter(expr: TypedFilterExpr, schema: FilterSchema): RawB
       if (expr.items.length === 0) return expr.kind === 'and' ? sql<SqlBool>`(1 = 1)` : sql<SqlBool>`(1 = 0)`;
       const joiner = expr.kind === 'and' ? sql` AND ` : sql` OR `;
       return sql<SqlBool>`(${sql.join(
-        expr.items.map((e) => compileFilter(e, schema)),
+        expr.items.map((e) => compileFilter(e, schema, fence)),
         joiner,
       )})`;
     }
     case 'not':
-      return sql<SqlBool>`NOT (${compileFilter(expr.item, schema)})`;
+      return sql<SqlBool>`NOT (${compileFilter(expr.item, schema, fence)})`;
     case 'hasLabel':
       return labelExists(labelsOf(schema), expr.key);
     case 'compare':
@@ -48,20 +64,11 @@ export function compileFilter(expr: TypedFilterExpr, schema: FilterSchema): RawB
       }
       return labelExists(labelsOf(schema), expr.target.key, compare(labelValue, expr.op, expr.value));
     case 'prefix':
-      return onTarget(schema, expr.target, (ref) => prefixRange(ref, expr.prefix));
+      return onTarget(expr.target, (ref) => prefixRange(ref, expr.prefix));
   }
 }
 
 const labelValue = sql.ref(`${LABEL_ALIAS}.value`);
-
-function onTarget(
-  schema: FilterSchema,
-  target: TypedTarget,
-  build: (ref: RawBuilder<unknown>) => RawBuilder<SqlBool>,
-): RawBuilder<SqlBool> {
-  if (target.type === 'column') return build(sql.ref(target.column));
-  return labelExists(labelsOf(schema), target.key, build(labelValue));
-}
 
 function compare(ref: RawBuilder<unknown>, op: Comparator, value: string | number): RawBuilder<SqlBool> {
   return sql<SqlBool>`${ref} ${sql.raw(SQL_OPS[op])} ${value}`;
@@ -76,13 +83,18 @@ function labelsOf(schema: FilterSchema): Labels {
 }
 
 /** `EXISTS (SELECT 1 FROM <table> l WHERE l.<owner> = <ownerRef> AND l.key = ? [AND <cond>])`. */
-function labelExists(labels: Labels, key: string, cond?: RawBuilder<SqlBool>): RawBuilder<SqlBool> {
+function labelSubquery(
+  labels: Labels,
+  key: string,
+  fence: RawBuilder<unknown>,
+  cond?: RawBuilder<SqlBool>,
+): RawBuilder<SqlBool> {
   const alias = sql.id(LABEL_ALIAS);
   const owner = sql.ref(`${LABEL_ALIAS}.${labels.ownerColumn}`);
   const extra = cond === undefined ? sql`` : sql` AND ${cond}`;
   return sql<SqlBool>`EXISTS (SELECT 1 FROM ${sql.table(labels.table)} ${alias} WHERE ${owner} = ${sql.ref(
     labels.ownerRef,
-  )} AND ${sql.ref(`${LABEL_ALIAS}.key`)} = ${key}${extra})`;
+  )} AND ${sql.ref(`${LABEL_ALIAS}.key`)} = ${key}${extra}${fence})`;
 }
 
 /**

@@ -115,7 +115,10 @@ export class SqlModelRepository implements ModelRepository {
     const dir = query.orderBy.desc ? 'desc' : 'asc';
     let q = this.#select();
     if (namespacePk !== null) q = q.where('models.namespace_pk', '=', namespacePk);
-    if (query.filter) q = q.where(compileFilter(validateFilter(query.filter, MODEL_FILTER), MODEL_FILTER));
+    if (query.filter)
+      q = q.where(
+        compileFilter(validateFilter(query.filter, MODEL_FILTER), MODEL_FILTER, this.d.subqueryFence),
+      );
     if (query.after) q = q.where(afterKeyset(sort, 'models.id', query.orderBy.desc, query.after));
     const rows = (await q
       .orderBy(sql.ref(sort), dir)

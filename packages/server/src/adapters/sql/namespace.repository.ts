@@ -62,7 +62,9 @@ export class SqlNamespaceRepository implements NamespaceRepository {
     const dir = query.orderBy.desc ? 'desc' : 'asc';
     let q = this.db.selectFrom('namespaces').selectAll();
     if (query.filter)
-      q = q.where(compileFilter(validateFilter(query.filter, NAMESPACE_FILTER), NAMESPACE_FILTER));
+      q = q.where(
+        compileFilter(validateFilter(query.filter, NAMESPACE_FILTER), NAMESPACE_FILTER, this.d.subqueryFence),
+      );
     if (query.after) q = q.where(afterKeyset(sort, 'namespaces.id', query.orderBy.desc, query.after));
     const rows = (await q
       .orderBy(sort as 'create_time', dir)

@@ -126,7 +126,9 @@ export class SqlVersionRepository implements VersionRepository {
     const dir = query.orderBy.desc ? 'desc' : 'asc';
     let q = this.#select().where('model_versions.model_pk', '=', modelPk);
     if (query.filter)
-      q = q.where(compileFilter(validateFilter(query.filter, VERSION_FILTER), VERSION_FILTER));
+      q = q.where(
+        compileFilter(validateFilter(query.filter, VERSION_FILTER), VERSION_FILTER, this.d.subqueryFence),
+      );
     if (query.after) q = q.where(afterKeyset(sort, 'model_versions.id', query.orderBy.desc, query.after));
     const rows = (await q
       .orderBy(sql.ref(sort), dir)

@@ -1,4 +1,11 @@
-import type { ColumnDataType, ColumnDefinitionBuilder, Dialect, Expression, Kysely } from 'kysely';
+import type {
+  ColumnDataType,
+  ColumnDefinitionBuilder,
+  Dialect,
+  Expression,
+  Kysely,
+  RawBuilder,
+} from 'kysely';
 
 type DataTypeExpression = ColumnDataType | Expression<unknown>;
 
@@ -25,6 +32,8 @@ export interface SqlDialect {
    * COLLATE "C" for it. Prefix filters compile to ranges and rely on this; so do stable name orders.
    */
   readonly text: DataTypeExpression;
+  /** Appended inside correlated label subqueries (see compileFilter): PostgreSQL's `OFFSET 0` fence. */
+  readonly subqueryFence: RawBuilder<unknown>;
   /** Locks selected rows for a claim, skipping rows other workers hold (PostgreSQL); SQLite serialises writers anyway. */
   skipLocked<QB extends { forUpdate(): QB; skipLocked(): QB }>(qb: QB): QB;
   isUniqueViolation(err: unknown): boolean;

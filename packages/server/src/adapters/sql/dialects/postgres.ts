@@ -39,6 +39,7 @@ export function postgresDialect(options: PostgresOptions): SqlDialect {
     description: `postgres:${redact(options.url)}${options.schema ? ` (schema ${options.schema})` : ''}`,
     idType: 'bigint',
     primaryKey: (col) => col.primaryKey().generatedByDefaultAsIdentity(),
+    subqueryFence: sql` OFFSET 0`,
     skipLocked: (qb) => qb.forUpdate().skipLocked(),
     isUniqueViolation: (err) => errorCode(err) === '23505',
     isUnavailable: (err) => {

@@ -11,6 +11,7 @@ import {
   type SqliteDialectConfig,
   SqliteDriver,
   type SqliteStatement,
+  sql,
 } from 'kysely';
 import type { Database } from '../schema.js';
 import { errorCode, type SqlDialect } from './dialect.js';
@@ -83,6 +84,7 @@ export function sqliteDialect(file: string): SqlDialect {
     description: `sqlite:${file}`,
     idType: 'integer',
     primaryKey: (col) => col.primaryKey().autoIncrement(),
+    subqueryFence: sql``,
     skipLocked: (qb) => qb,
     isUniqueViolation: (err) => {
       const code = errorCode(err);
