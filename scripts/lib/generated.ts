@@ -155,6 +155,44 @@ method and status names, deployments that exist; never caller identities or raw 
 
 The job gauges wait at most 1 s for the database; a slower scrape keeps their previous values.
 
+## Tracing
+
+OpenTelemetry traces, with spans made by Quiver's own code (no auto-instrumentation). Off by
+default: with \`QUIVER_OTEL_EXPORTERS=none\` nothing is registered and the no-op tracer costs
+nothing. Settings:
+
+- \`QUIVER_OTEL_EXPORTERS\`: a comma list of \`console\` (spans printed to stdout) and \`otlp\`
+  (OTLP over HTTP/protobuf, batched), or \`none\`.
+- \`QUIVER_OTEL_SAMPLING\`: the fraction of new traces recorded (0 to 1, default 1). Sampling is
+  parent-based: a caller's \`traceparent\` decides for its own trace.
+- The OTLP exporter reads the standard variables: \`OTEL_EXPORTER_OTLP_ENDPOINT\` (default
+  \`http://localhost:4318\`; spans go to \`/v1/traces\` under it), \`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT\`,
+  \`OTEL_EXPORTER_OTLP_HEADERS\`, \`OTEL_EXPORTER_OTLP_TIMEOUT\`.
+
+To send traces to Jaeger (or any OTLP collector):
+
+\`\`\`sh
+docker run -d --name jaeger -p 16686:16686 -p 4318:4318 jaegertracing/all-in-one:latest
+QUIVER_OTEL_EXPORTERS=otlp OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 quiver serve
+# then open http://localhost:16686 and pick the service "quiver"
+\`\`\`
+
+Context propagates with W3C Trace Context: a \`traceparent\` (and \`tracestate\`) header or gRPC
+metadata entry is continued, and every REST response carries the \`traceparent\` of its server
+span. A deploy is one trace across processes: the request's trace context is stored with the
+rollout job, and the worker that runs it continues it.
+
+| span | kind | attributes |
+|---|---|---|
+| \`METHOD /route/template\` | server | \`http.request.method\`, \`http.route\`, \`http.response.status_code\`, \`quiver.request_id\`, \`error.type\` (the error code) |
+| \`inference.GRPCInferenceService/Method\` (and health) | server | \`rpc.system\`, \`rpc.service\`, \`rpc.method\`, \`rpc.grpc.status_code\` |
+| \`job deployment.rollout\`, \`job deployment.undeploy\` | consumer | \`quiver.job.id\`, \`quiver.job.kind\`, \`quiver.job.attempt\`; child of the request that enqueued it |
+| \`model.load\` | internal | \`quiver.artifact.digest\` |
+| \`model.infer\` | internal | \`quiver.deployment\`, \`quiver.version\`, \`quiver.batch_size\` |
+| \`SELECT\`, \`INSERT\`, … (one per SQL statement inside a traced operation) | client | \`db.system.name\`, \`db.query.text\` (statement text; parameter values are never recorded) |
+
+Error log lines of REST requests carry \`trace_id\` next to \`request_id\` when tracing is on.
+
 ## Health
 
 - \`GET /livez\`: the process answers.

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { FastifyInstance } from 'fastify';
 import type { LogEvent } from 'kysely';
 import pino, { type Logger } from 'pino';
@@ -24,6 +25,7 @@ import { NamespaceService } from './services/namespace.service.js';
 import { OperationService } from './services/operation.service.js';
 import { VersionService } from './services/version.service.js';
 import { Metrics } from './telemetry/metrics.js';
+import { createTracing, querySpans, type Tracing } from './telemetry/tracing.js';
 import { buildGrpcServer, type GrpcServer, inferenceHealth } from './transports/grpc/server.js';
 import { buildRestApp, type Services } from './transports/rest/app.js';
 
@@ -42,6 +44,8 @@ export interface QuiverOptions {
   postgresSchema?: string;
   /** Poll interval of the job worker and of the deployment table (tests shorten it). */
   pollMs?: number;
+  /** Test-only: span processors added to the configured exporters (any given turns tracing on). */
+  spanProcessors?: readonly SpanProcessor[];
 }
 
 export interface Quiver {
@@ -51,6 +55,8 @@ export interface Quiver {
   rest: FastifyInstance;
   /** Prometheus metrics of this process, served at GET /metrics. */
   metrics: Metrics;
+  /** OpenTelemetry tracing of this process (disabled, at no cost, without exporters). */
+  tracing: Tracing;
   worker: Worker | null;
   grpc: GrpcServer | null;
   logger: Logger;
@@ -82,7 +88,22 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
     worker: role === 'all' || role === 'worker',
   };
   const dialect = dialectFor(config, options.postgresSchema);
-  const store = await SqlStore.open(dialect, options.onQuery ? { onQuery: options.onQuery } : {});
+  const tracing = createTracing(config, {
+    version: VERSION,
+    ...(options.spanProcessors ? { spanProcessors: options.spanProcessors } : {}),
+  });
+  // Query spans only when tracing is on: otherwise the log hook is not even installed.
+  const spans = tracing.enabled
+    ? querySpans(tracing.tracer, dialect.name === 'postgres' ? 'postgresql' : 'sqlite')
+    : undefined;
+  const onQuery =
+    spans && options.onQuery
+      ? (event: LogEvent) => {
+          options.onQuery!(event);
+          spans(event);
+        }
+      : (spans ?? options.onQuery);
+  const store = await SqlStore.open(dialect, onQuery ? { onQuery } : {});
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? uuidIds;
   // Page tokens must verify on every instance sharing the database, so the key lives there.
@@ -107,6 +128,7 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
     refreshMs: options.pollMs ?? 1_000,
     logger,
     metrics,
+    tracer: tracing.enabled ? tracing.tracer : undefined,
   });
   metrics.watch({
     ...(serves.inference ? { deployments: () => inference.deploymentCounts() } : {}),
@@ -121,6 +143,7 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
     artifacts: artifactStore,
     changed: (id: string) => inference.changed(id),
     metrics,
+    tracer: tracing.enabled ? tracing.tracer : undefined,
   };
   if (serves.worker) {
     worker = new Worker({
@@ -132,6 +155,7 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
       leaseMs: config.jobLeaseMs,
       pollMs: options.pollMs ?? 500,
       logger,
+      tracing,
     });
   }
   const base = { store, clock, ids, tokens };
@@ -146,7 +170,13 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
       clock,
       maxBytes: config.artifactMaxBytes,
     }),
-    deployments: new DeploymentService({ store, clock, ids, wake: () => worker?.wake() }),
+    deployments: new DeploymentService({
+      store,
+      clock,
+      ids,
+      wake: () => worker?.wake(),
+      ...(tracing.enabled ? { traceContext: () => tracing.inject().traceparent ?? '' } : {}),
+    }),
     operations: new OperationService({ store }),
     inference,
   };
@@ -176,9 +206,17 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
     version: VERSION,
     database: dialect.description,
     metrics,
+    tracing,
   });
   const grpc = serves.inference
-    ? buildGrpcServer({ inference, health: inferenceHealth(inference), logger, version: VERSION, metrics })
+    ? buildGrpcServer({
+        inference,
+        health: inferenceHealth(inference),
+        logger,
+        version: VERSION,
+        metrics,
+        tracing,
+      })
     : null;
 
   // Idempotency keys are promised for 24 hours; sweep older ones hourly.
@@ -197,6 +235,7 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
     services,
     rest,
     metrics,
+    tracing,
     worker,
     grpc,
     logger,
@@ -225,6 +264,7 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
       await runtime.close();
       artifactStore.close();
       await store.close();
+      await tracing.shutdown().catch((err: unknown) => logger.warn({ err }, 'flushing spans failed'));
     },
   };
 }

@@ -5,6 +5,8 @@ export const ROLES = ['all', 'api', 'worker', 'inference'] as const;
 export type Role = (typeof ROLES)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const OTEL_EXPORTERS = ['none', 'console', 'otlp'] as const;
+export type OtelExporter = (typeof OTEL_EXPORTERS)[number];
 
 export interface Config {
   role: Role;
@@ -24,6 +26,10 @@ export interface Config {
   jobLeaseMs: number;
   shutdownGraceMs: number;
   workers: number;
+  /** Where spans go; `['none']` registers nothing (no cost). */
+  otelExporters: OtelExporter[];
+  /** Fraction of new traces sampled (0..1); a caller's sampled flag is followed. */
+  otelSampling: number;
 }
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -169,6 +175,35 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     default: '10000',
     doc: 'On SIGTERM: how long in-flight requests and jobs may take to finish before the process exits.',
     parse: (raw, name) => integer(raw, name, 0, 600_000),
+  },
+  {
+    key: 'otelExporters',
+    env: 'QUIVER_OTEL_EXPORTERS',
+    default: 'none',
+    doc: 'Where OpenTelemetry spans go, a comma list of `none`, `console` (stdout) and `otlp` (OTLP/HTTP protobuf, configured by the standard `OTEL_EXPORTER_OTLP_*` variables). `none` turns tracing off at no cost.',
+    parse: (raw, name) => {
+      const list = raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const bad = list.filter((s) => !(OTEL_EXPORTERS as readonly string[]).includes(s));
+      if (list.length === 0 || bad.length)
+        throw new ConfigError(`${name} must be a comma list of ${OTEL_EXPORTERS.join(', ')}; got '${raw}'.`);
+      const chosen = list.filter((s) => s !== 'none') as OtelExporter[];
+      return chosen.length ? chosen : ['none'];
+    },
+  },
+  {
+    key: 'otelSampling',
+    env: 'QUIVER_OTEL_SAMPLING',
+    default: '1',
+    doc: "Fraction (0 to 1) of new traces recorded when tracing is on (parent-based: a caller's sampling decision in `traceparent` is followed).",
+    parse: (raw, name) => {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+        throw new ConfigError(`${name} must be a number between 0 and 1; got '${raw}'.`);
+      return n;
+    },
   },
 ];
 

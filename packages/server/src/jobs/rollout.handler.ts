@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import { deploymentName } from '../domain/deployments.js';
 import { QuiverError } from '../domain/errors.js';
 import { parseVersionRef } from '../domain/names.js';
@@ -8,6 +9,7 @@ import type { ModelRuntime } from '../ports/model-runtime.js';
 import type { DeploymentRecord, Job, ResolvedTarget } from '../ports/serving.repositories.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
 import { ROLLOUT_JOB, toDeployment, UNDEPLOY_JOB } from '../services/deployment.service.js';
+import { withSpan } from '../telemetry/tracing.js';
 import { type JobHandler, type JobRun, PermanentJobError } from './worker.js';
 
 export interface RolloutDeps {
@@ -19,6 +21,8 @@ export interface RolloutDeps {
   changed: (deploymentId: string) => void;
   /** Model load times. */
   metrics?: Pick<ServingMetrics, 'modelLoad'>;
+  /** When tracing: a `model.load` span per model loaded. */
+  tracer?: Tracer | undefined;
 }
 
 interface Payload {
@@ -69,7 +73,12 @@ export function rolloutHandler(deps: RolloutDeps): JobHandler {
           try {
             const held = deps.runtime.loaded().some((m) => m.key === target.artifact_digest);
             const started = performance.now();
-            await deps.runtime.load(target.artifact_digest, bytes, { warmup: true });
+            await withSpan(
+              deps.tracer,
+              'model.load',
+              { 'quiver.artifact.digest': target.artifact_digest, 'quiver.model.held': held },
+              () => deps.runtime.load(target.artifact_digest, bytes, { warmup: true }),
+            );
             if (!held) deps.metrics?.modelLoad((performance.now() - started) / 1000);
           } catch (err) {
             const e = QuiverError.from(err);

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { type Context, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { QuiverError } from '../domain/errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { Job } from '../ports/serving.repositories.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
+import type { Tracing } from '../telemetry/tracing.js';
 
 /** What a handler may tell the worker while it runs. */
 export interface JobRun {
@@ -38,6 +40,8 @@ export interface WorkerOptions {
   concurrency?: number;
   leaseMs?: number;
   pollMs?: number;
+  /** When enabled: each run is a span `job <kind>` continuing the trace stored with the job. */
+  tracing?: Tracing | undefined;
   logger?: {
     info(o: object, m: string): void;
     warn(o: object, m: string): void;
@@ -52,7 +56,8 @@ export interface WorkerOptions {
  */
 export class Worker {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  readonly #o: Required<Omit<WorkerOptions, 'logger'>> & Pick<WorkerOptions, 'logger'>;
+  readonly #o: Required<Omit<WorkerOptions, 'logger' | 'tracing'>> &
+    Pick<WorkerOptions, 'logger' | 'tracing'>;
   readonly #handlers: Map<string, JobHandler>;
   readonly #inFlight = new Set<Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
@@ -137,7 +142,29 @@ export class Worker {
     });
   }
 
-  async #execute(job: Job): Promise<void> {
+  /** Runs the job in its span (continuing the trace of the request that enqueued it) when tracing. */
+  #execute(job: Job): Promise<void> {
+    const tracing = this.#o.tracing;
+    if (!tracing?.enabled) return this.#run(job, undefined);
+    const parent: Context = job.trace_context
+      ? tracing.extract({ traceparent: job.trace_context })
+      : context.active();
+    const span = tracing.tracer.startSpan(
+      `job ${job.kind}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'quiver.job.id': job.id,
+          'quiver.job.kind': job.kind,
+          'quiver.job.attempt': job.attempts,
+        },
+      },
+      job.trace_context ? parent : trace.deleteSpan(context.active()),
+    );
+    return context.with(trace.setSpan(parent, span), () => this.#run(job, span)).finally(() => span.end());
+  }
+
+  async #run(job: Job, span: Span | undefined): Promise<void> {
     const handler = this.#handlers.get(job.kind);
     const { store, clock, leaseMs } = this.#o;
     const lost = new AbortController();
@@ -175,6 +202,8 @@ export class Worker {
           ? err
           : new QuiverError('INTERNAL', message, { cause: err });
       const giveUp = permanent || job.attempts >= job.max_attempts;
+      span?.setAttribute('error.type', error.code);
+      span?.setStatus({ code: SpanStatusCode.ERROR, message });
       const now = clock.now();
       const retryAt = giveUp ? null : now + backoff(job.attempts);
       this.#o.logger?.[giveUp ? 'error' : 'warn'](

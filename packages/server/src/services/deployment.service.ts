@@ -76,6 +76,8 @@ export interface DeploymentServiceDeps {
   ids: Ids;
   /** Wakes an in-process worker at once after a commit (other workers poll). */
   wake: () => void;
+  /** The W3C traceparent of the active span, stored with each job so the worker continues the trace. */
+  traceContext?: () => string;
 }
 
 export class DeploymentService {
@@ -109,7 +111,7 @@ export class DeploymentService {
           batching: spec.batching,
           time,
         });
-        return enqueue(repos, ROLLOUT_JOB, 'deploy', record, ctx, time);
+        return enqueue(repos, ROLLOUT_JOB, 'deploy', record, ctx, time, this.deps.traceContext?.() ?? '');
       },
     );
     this.deps.wake();
@@ -198,7 +200,7 @@ export class DeploymentService {
           { traffic, replicas: spec.replicas, batching: spec.batching },
           time,
         );
-        return enqueue(repos, ROLLOUT_JOB, 'update', record, ctx, time);
+        return enqueue(repos, ROLLOUT_JOB, 'update', record, ctx, time, this.deps.traceContext?.() ?? '');
       },
     );
     this.deps.wake();
@@ -220,7 +222,7 @@ export class DeploymentService {
         if (current.status === 'deleting') throw deleting(deploymentId);
         const time = clock.now();
         const record = await repos.deployments.markDeleting(current.pk, time);
-        return enqueue(repos, UNDEPLOY_JOB, 'undeploy', record, ctx, time);
+        return enqueue(repos, UNDEPLOY_JOB, 'undeploy', record, ctx, time, this.deps.traceContext?.() ?? '');
       },
     );
     this.deps.wake();
@@ -277,6 +279,7 @@ async function enqueue(
   record: DeploymentRecord,
   _ctx: CallContext,
   time: number,
+  traceContext: string,
 ) {
   const id = randomUUID();
   const op = await repos.operations.create({
@@ -296,7 +299,7 @@ async function enqueue(
       },
       maxAttempts: ROLLOUT_ATTEMPTS,
       runAfter: time,
-      traceContext: '',
+      traceContext,
     },
     time,
   );

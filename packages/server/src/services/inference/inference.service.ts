@@ -1,3 +1,4 @@
+import type { Span, Tracer } from '@opentelemetry/api';
 import { pickByWeight } from '../../domain/deployments.js';
 import { QuiverError } from '../../domain/errors.js';
 import { parseVersionRef } from '../../domain/names.js';
@@ -9,6 +10,7 @@ import type { ServingMetrics } from '../../ports/metrics.js';
 import type { LoadedModel, ModelRuntime } from '../../ports/model-runtime.js';
 import type { DeploymentRecord, DeploymentStatus, ResolvedTarget } from '../../ports/serving.repositories.js';
 import type { UnitOfWork } from '../../ports/unit-of-work.js';
+import { withSpan } from '../../telemetry/tracing.js';
 import type { CallContext } from '../context.js';
 import { deploymentNotFound } from '../deployment.service.js';
 import { DynamicBatcher } from './batcher.js';
@@ -25,6 +27,8 @@ export interface InferenceServiceDeps {
   logger?: { warn(o: object, m: string): void };
   /** Inference durations, batch sizes and model load times. */
   metrics?: ServingMetrics;
+  /** When tracing: `model.infer` and `model.load` spans. */
+  tracer?: Tracer | undefined;
 }
 
 const ALIAS_TTL_MS = 1_000;
@@ -177,11 +181,21 @@ export class InferenceService implements Inference {
     };
   }
 
-  async infer(_ctx: CallContext, request: InferRequest): Promise<InferResult> {
+  infer(ctx: CallContext, request: InferRequest): Promise<InferResult> {
+    return withSpan(this.deps.tracer, 'model.infer', { 'quiver.deployment': request.model_name }, (span) =>
+      this.#infer(ctx, request, span),
+    );
+  }
+
+  async #infer(_ctx: CallContext, request: InferRequest, span: Span | undefined): Promise<InferResult> {
     const started = performance.now();
     const d = await this.#deployment(request.model_name);
     const target = await this.#target(d, request.model_version);
     const model = await this.#model(target.artifact_digest);
+    span?.setAttributes({
+      'quiver.version': String(target.version),
+      'quiver.batch_size': Number(request.inputs[0]?.shape[0] ?? 1),
+    });
     checkInputs(model.signature, request.inputs);
     checkRequestedOutputs(model.signature, request.outputs);
     const outputs = await this.#run(d, target, model, request.inputs);
@@ -299,7 +313,12 @@ export class InferenceService implements Inference {
         .read(digest)
         .then(async (bytes) => {
           const started = performance.now();
-          const model = await this.deps.runtime.load(digest, bytes, { warmup: true });
+          const model = await withSpan(
+            this.deps.tracer,
+            'model.load',
+            { 'quiver.artifact.digest': digest },
+            () => this.deps.runtime.load(digest, bytes, { warmup: true }),
+          );
           this.deps.metrics?.modelLoad((performance.now() - started) / 1000);
           return model;
         })

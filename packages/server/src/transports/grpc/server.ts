@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { QuiverError } from '../../domain/errors.js';
 import { ANONYMOUS } from '../../domain/resources.js';
 import type { CallContext } from '../../services/context.js';
 import { type Inference, MAX_INFER_BYTES, oipModelMetadata } from '../../services/inference/types.js';
 import type { Metrics } from '../../telemetry/metrics.js';
+import type { Tracing } from '../../telemetry/tracing.js';
 import { toGrpcError } from './status.js';
 import { decodeInferRequest, encodeInferResponse, type ModelInferRequestMsg } from './tensor-codec.js';
 
@@ -52,6 +54,8 @@ export interface GrpcServerOptions {
   watchIntervalMs?: number;
   /** When given: per-method call counts (by status code) and durations. */
   metrics?: Pick<Metrics, 'grpcRequest'>;
+  /** When enabled: a server span per call, continuing a `traceparent` in the metadata. */
+  tracing?: Tracing;
 }
 
 export interface GrpcServer {
@@ -89,19 +93,13 @@ export function buildGrpcServer(options: GrpcServerOptions): GrpcServer {
   const { logger } = options;
   const server = new grpc.Server(SERVER_OPTIONS);
   const watches = new Set<() => void>();
-  addService(
-    server,
-    OIP_SERVICE,
-    loadService(OIP_PROTO_PATH, OIP_SERVICE),
-    oipHandlers(options),
-    options.metrics,
-  );
+  addService(server, OIP_SERVICE, loadService(OIP_PROTO_PATH, OIP_SERVICE), oipHandlers(options), options);
   addService(
     server,
     HEALTH_SERVICE,
     loadService(HEALTH_PROTO_PATH, HEALTH_SERVICE),
     healthHandlers(options, watches),
-    options.metrics,
+    options,
   );
   return {
     server,
@@ -160,7 +158,7 @@ function addService(
   service: string,
   definition: grpc.ServiceDefinition,
   handlers: grpc.UntypedServiceImplementation,
-  metrics?: Pick<Metrics, 'grpcRequest'>,
+  observe: Pick<GrpcServerOptions, 'metrics' | 'tracing'>,
 ): void {
   assertImplemented(service, definition, handlers);
   // grpc-js answers undecodable messages with INTERNAL; they are the caller's fault, so the
@@ -180,7 +178,11 @@ function addService(
       },
     ]),
   );
-  server.addService(tolerant, metrics ? measured(definition, handlers, metrics) : handlers);
+  const tracing = observe.tracing?.enabled ? observe.tracing : undefined;
+  server.addService(
+    tolerant,
+    observe.metrics || tracing ? measured(service, definition, handlers, observe.metrics, tracing) : handlers,
+  );
 }
 
 const CODE_NAMES = new Map<number, string>(
@@ -188,46 +190,91 @@ const CODE_NAMES = new Map<number, string>(
     .filter((e): e is [string, number] => typeof e[1] === 'number')
     .map(([name, code]) => [code, name]),
 );
+const SERVER_FAULTS = new Set<number>([
+  grpc.status.UNKNOWN,
+  grpc.status.DEADLINE_EXCEEDED,
+  grpc.status.UNIMPLEMENTED,
+  grpc.status.INTERNAL,
+  grpc.status.UNAVAILABLE,
+  grpc.status.DATA_LOSS,
+]);
 const codeName = (code: unknown) => (typeof code === 'number' && CODE_NAMES.get(code)) || 'UNKNOWN';
 
 /**
- * Handlers that record each call once it is answered: unary calls by the status given to the
- * callback; server streams when they finish, are cancelled or end with an error.
+ * Handlers that record each call once it is answered (metrics, and a server span when tracing):
+ * unary calls by the status given to the callback; server streams when they finish, are
+ * cancelled or end with an error.
  */
 function measured(
+  service: string,
   definition: grpc.ServiceDefinition,
   handlers: grpc.UntypedServiceImplementation,
-  metrics: Pick<Metrics, 'grpcRequest'>,
+  metrics: Pick<Metrics, 'grpcRequest'> | undefined,
+  tracing: Tracing | undefined,
 ): grpc.UntypedServiceImplementation {
   return Object.fromEntries(
     Object.entries(handlers).map(([method, handler]) => {
-      const record = (started: number, code: unknown) =>
-        metrics.grpcRequest(method, codeName(code), (performance.now() - started) / 1000);
+      /** Starts the call's span (when tracing) and returns what ends it, and the context to run in. */
+      const begin = (metadata: grpc.Metadata) => {
+        const started = performance.now();
+        let span: Span | undefined;
+        let ctx = context.active();
+        if (tracing) {
+          const carrier: Record<string, string> = {};
+          for (const key of ['traceparent', 'tracestate']) {
+            const value = metadata.get(key)[0];
+            if (typeof value === 'string') carrier[key] = value;
+          }
+          const parent = tracing.extract(carrier);
+          span = tracing.tracer.startSpan(
+            `${service}/${method}`,
+            {
+              kind: SpanKind.SERVER,
+              attributes: { 'rpc.system': 'grpc', 'rpc.service': service, 'rpc.method': method },
+            },
+            parent,
+          );
+          ctx = trace.setSpan(parent, span);
+        }
+        let done = false;
+        const end = (code: unknown) => {
+          if (done) return;
+          done = true;
+          const name = codeName(code);
+          metrics?.grpcRequest(method, name, (performance.now() - started) / 1000);
+          if (span) {
+            span.setAttribute('rpc.grpc.status_code', typeof code === 'number' ? code : grpc.status.UNKNOWN);
+            if (code !== grpc.status.OK) {
+              span.setAttribute('error.type', name);
+              // Per the semantic conventions, server spans fail only on server-side codes.
+              if (SERVER_FAULTS.has(code as number)) span.setStatus({ code: SpanStatusCode.ERROR });
+            }
+            span.end();
+          }
+        };
+        return { ctx, end };
+      };
       if (!definition[method]?.requestStream && !definition[method]?.responseStream) {
         const unaryHandler = handler as grpc.handleUnaryCall<unknown, unknown>;
         const wrapped: grpc.handleUnaryCall<unknown, unknown> = (call, callback) => {
-          const started = performance.now();
-          unaryHandler(call, (err, ...rest) => {
-            record(started, err ? (err as { code?: unknown }).code : grpc.status.OK);
-            callback(err, ...rest);
-          });
+          const { ctx, end } = begin(call.metadata);
+          context.with(ctx, () =>
+            unaryHandler(call, (err, ...rest) => {
+              end(err ? (err as { code?: unknown }).code : grpc.status.OK);
+              callback(err, ...rest);
+            }),
+          );
         };
         return [method, wrapped];
       }
       if (definition[method]?.responseStream && !definition[method]?.requestStream) {
         const streamHandler = handler as grpc.handleServerStreamingCall<unknown, unknown>;
         const wrapped: grpc.handleServerStreamingCall<unknown, unknown> = (call) => {
-          const started = performance.now();
-          let done = false;
-          const once = (code: unknown) => {
-            if (done) return;
-            done = true;
-            record(started, code);
-          };
-          call.once('finish', () => once(grpc.status.OK));
-          call.once('cancelled', () => once(grpc.status.CANCELLED));
-          call.once('error', (err: { code?: unknown }) => once(err?.code));
-          streamHandler(call);
+          const { ctx, end } = begin(call.metadata);
+          call.once('finish', () => end(grpc.status.OK));
+          call.once('cancelled', () => end(grpc.status.CANCELLED));
+          call.once('error', (err: { code?: unknown }) => end(err?.code));
+          context.with(ctx, () => streamHandler(call));
         };
         return [method, wrapped];
       }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { type Context, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, {
@@ -23,6 +24,7 @@ import type { NamespaceService } from '../../services/namespace.service.js';
 import type { OperationService } from '../../services/operation.service.js';
 import type { VersionService } from '../../services/version.service.js';
 import type { Metrics } from '../../telemetry/metrics.js';
+import { activeTraceId, type Tracing } from '../../telemetry/tracing.js';
 import { envelope, fromFastify, statusOf } from './errors.js';
 import { artifactRoutes } from './routes/artifacts.routes.js';
 import { deploymentRoutes } from './routes/deployments.routes.js';
@@ -58,6 +60,17 @@ export interface RestOptions {
   database: string;
   /** When given: HTTP metrics are recorded and served at GET /metrics. */
   metrics?: Metrics;
+  /** When enabled: a server span per request, continuing an incoming `traceparent`. */
+  tracing?: Tracing;
+}
+
+const SPAN = Symbol('span');
+const SPAN_CONTEXT = Symbol('spanContext');
+type Traced = { [SPAN]?: Span; [SPAN_CONTEXT]?: Context };
+
+/** The context of the request's server span (the active one when the request is not traced). */
+export function requestContext(req: FastifyRequest): Context {
+  return (req as Traced)[SPAN_CONTEXT] ?? context.active();
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -109,6 +122,45 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
     reply.header('x-request-id', req.id);
   });
   const { metrics } = options;
+  const tracing = options.tracing?.enabled ? options.tracing : undefined;
+  if (tracing) {
+    app.addHook('onRequest', async (req, reply) => {
+      const route = req.is404 ? undefined : req.routeOptions.url;
+      const parent = tracing.extract(req.headers);
+      const span = tracing.tracer.startSpan(
+        route ? `${req.method} ${route}` : req.method,
+        {
+          kind: SpanKind.SERVER,
+          attributes: {
+            'http.request.method': req.method,
+            ...(route ? { 'http.route': route } : {}),
+            'url.path': req.url.split('?')[0]!,
+            'quiver.request_id': req.id,
+          },
+        },
+        parent,
+      );
+      const ctx = trace.setSpan(parent, span);
+      (req as Traced)[SPAN] = span;
+      (req as Traced)[SPAN_CONTEXT] = ctx;
+      const { traceparent } = tracing.inject(ctx);
+      if (traceparent) reply.header('traceparent', traceparent);
+    });
+    app.addHook('onResponse', async (req, reply) => {
+      const span = (req as Traced)[SPAN];
+      if (!span) return;
+      span.setAttribute('http.response.status_code', reply.statusCode);
+      if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    });
+    // Handlers (and the services they call) run in the server span's context, so their spans nest.
+    app.addHook('onRoute', (route) => {
+      const handler = route.handler;
+      route.handler = function traced(this: unknown, req, reply) {
+        return context.with(requestContext(req), () => handler.call(this as never, req, reply));
+      };
+    });
+  }
   if (metrics) {
     // Route templates only (bounded labels); anything the router did not match is one series.
     app.addHook('onResponse', async (req, reply) => {
@@ -118,10 +170,13 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
   }
   app.setErrorHandler((err: FastifyError | QuiverError, req, reply) => {
     const error = err instanceof QuiverError ? err : fromFastify(err);
-    if (error.code === 'INTERNAL')
-      req.log.error({ err: error.cause ?? err, request_id: req.id }, 'internal error');
-    else if (error.code === 'UNAVAILABLE')
-      req.log.warn({ err: error.cause ?? err, request_id: req.id }, error.message);
+    const span = (req as Traced)[SPAN];
+    // 4xx are the caller's: the code is recorded, the span's status is an error only for 5xx (onResponse).
+    span?.setAttribute('error.type', error.code);
+    const traceId = span ? activeTraceId(requestContext(req)) : undefined;
+    const ids = { request_id: req.id, ...(traceId ? { trace_id: traceId } : {}) };
+    if (error.code === 'INTERNAL') req.log.error({ err: error.cause ?? err, ...ids }, 'internal error');
+    else if (error.code === 'UNAVAILABLE') req.log.warn({ err: error.cause ?? err, ...ids }, error.message);
     return reply.status(statusOf(error)).send(envelope(error, req.id));
   });
   app.setNotFoundHandler((req, reply) => {
