@@ -7,7 +7,7 @@ import { tinyMlp } from '../../src/dev/onnx-builder.js';
 import { createQuiver, type Quiver } from '../../src/main.js';
 import { createTracing } from '../../src/telemetry/tracing.js';
 import { type TestDatabase, testDatabase } from '../support/databases.js';
-import { oipClient, waitFor } from '../support/serving.js';
+import { httpApi, oipClient, waitFor } from '../support/serving.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT_ID = '00f067aa0ba902b7';
@@ -20,25 +20,8 @@ describe('tracing', () => {
   let grpc: ReturnType<typeof oipClient>;
   const exporter = new InMemorySpanExporter();
 
-  const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const binary = body instanceof Uint8Array;
-    const res = await fetch(base + path, {
-      method,
-      headers: {
-        ...(body !== undefined
-          ? { 'content-type': binary ? 'application/octet-stream' : 'application/json' }
-          : {}),
-        ...headers,
-      },
-      ...(body !== undefined ? { body: binary ? body : JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return {
-      status: res.status,
-      headers: res.headers,
-      body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text,
-    };
-  };
+  const api = httpApi(() => base);
+
   const spans = () => exporter.getFinishedSpans();
 
   beforeAll(async () => {

@@ -3,7 +3,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { createQuiver, type Quiver } from '../../src/main.js';
 import { backends, type TestDatabase, testDatabase } from '../support/databases.js';
 import { addModel, notAModel, referenceMlp, tinyMlp } from '../support/onnx-models.js';
-import { expectClose, oipClient, waitFor } from '../support/serving.js';
+import { expectClose, httpApi, oipClient, waitFor } from '../support/serving.js';
 
 const BACKENDS = await backends();
 
@@ -16,25 +16,8 @@ describe.each(BACKENDS)('serving end to end (%s)', (backend) => {
   const mlp = tinyMlp({ seed: 7 });
   const mlp2 = tinyMlp({ seed: 8 });
 
-  const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const binary = body instanceof Uint8Array;
-    const res = await fetch(base + path, {
-      method,
-      headers: {
-        ...(body !== undefined
-          ? { 'content-type': binary ? 'application/octet-stream' : 'application/json' }
-          : {}),
-        ...headers,
-      },
-      ...(body !== undefined ? { body: binary ? body : JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return {
-      status: res.status,
-      headers: res.headers,
-      body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text,
-    };
-  };
+  const api = httpApi(() => base);
+
   const registerVersion = async (ns: string, model: string, bytes: Uint8Array, format?: string) => {
     const up = await api('POST', '/v1/artifacts', bytes);
     expect([200, 201]).toContain(up.status);

@@ -59,3 +59,22 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   for (let i = 0; i < expected.length; i++)
     expect(Math.abs(Number(actual[i]) - Number(expected[i]))).toBeLessThan(tolerance);
 }
+
+/**
+ * A fetch client for a listening Quiver: JSON bodies as JSON, byte bodies as octet-stream, and
+ * JSON answers parsed. `base()` is read on every call, so it may be set after the client is made.
+ */
+export function httpApi(base: () => string) {
+  return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const binary = body instanceof Uint8Array;
+    const contentType = binary ? 'application/octet-stream' : 'application/json';
+    const res = await fetch(base() + path, {
+      method,
+      headers: { ...(body !== undefined ? { 'content-type': contentType } : {}), ...headers },
+      ...(body !== undefined ? { body: binary ? body : JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    const json = text && res.headers.get('content-type')?.includes('json');
+    return { status: res.status, headers: res.headers, body: json ? JSON.parse(text) : (text as any) };
+  };
+}
