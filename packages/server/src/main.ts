@@ -21,6 +21,7 @@ import { ArtifactService } from './services/artifact.service.js';
 import { DeploymentService, ROLLOUT_JOB, UNDEPLOY_JOB } from './services/deployment.service.js';
 import { InferenceService } from './services/inference/inference.service.js';
 import { ModelService } from './services/model.service.js';
+import { Mutations } from './services/mutations.js';
 import { NamespaceService } from './services/namespace.service.js';
 import { OperationService } from './services/operation.service.js';
 import { VersionService } from './services/version.service.js';
@@ -158,7 +159,8 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
       tracing,
     });
   }
-  const base = { store, clock, ids, tokens };
+  const mutations = new Mutations(store, clock.now);
+  const base = { store, clock, ids, tokens, mutations };
   const services: Services = {
     namespaces: new NamespaceService(base),
     models: new ModelService(base),
@@ -166,12 +168,14 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
     aliases: new AliasService(base),
     artifacts: new ArtifactService({
       store,
+      mutations,
       artifacts: artifactStore,
       clock,
       maxBytes: config.artifactMaxBytes,
     }),
     deployments: new DeploymentService({
       store,
+      mutations,
       clock,
       ids,
       wake: () => worker?.wake(),

@@ -4,8 +4,8 @@ import { rfc3339 } from '../domain/resources.js';
 import type { Clock } from '../ports/clock.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
 import type { CallContext } from './context.js';
-import { idempotentWrite } from './idempotency.js';
 import { requireModel, requireVersion } from './lookups.js';
+import type { Mutations } from './mutations.js';
 
 export interface Alias {
   name: string;
@@ -18,6 +18,8 @@ export interface Alias {
 
 export interface AliasServiceDeps {
   store: UnitOfWork;
+  /** Every change goes through here: idempotency, the audit log, cache invalidation. */
+  mutations: Mutations;
   clock: Clock;
 }
 
@@ -34,13 +36,14 @@ export class AliasService {
   ): Promise<Alias> {
     assertAlias(alias);
     const ref = parseVersionRef(String(input.version), 'version');
-    const { store, clock } = this.deps;
-    return idempotentWrite(
-      store,
+    const { clock } = this.deps;
+    return this.deps.mutations.run(
       ctx,
-      'SetAlias',
-      { namespace, model, alias, ref },
-      clock.now,
+      {
+        action: 'SetAlias',
+        resource: `${modelName(namespace, model)}/aliases/${alias}`,
+        request: { namespace, model, alias, ref },
+      },
       async (repos) => {
         const key = await requireModel(repos, namespace, model);
         const target = await requireVersion(repos, key, ref);
@@ -74,13 +77,14 @@ export class AliasService {
 
   async unset(ctx: CallContext, namespace: string, model: string, alias: string): Promise<void> {
     assertAlias(alias);
-    const { store, clock } = this.deps;
-    await idempotentWrite(
-      store,
+    const { clock } = this.deps;
+    await this.deps.mutations.run(
       ctx,
-      'DeleteAlias',
-      { namespace, model, alias },
-      clock.now,
+      {
+        action: 'DeleteAlias',
+        resource: `${modelName(namespace, model)}/aliases/${alias}`,
+        request: { namespace, model, alias },
+      },
       async (repos) => {
         const key = await requireModel(repos, namespace, model);
         const previous = await repos.aliases.unset(key.pk, alias);

@@ -5,6 +5,7 @@ import type { Clock } from '../ports/clock.js';
 import type { ArtifactRecord } from '../ports/serving.repositories.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
 import type { CallContext } from './context.js';
+import type { Mutations } from './mutations.js';
 
 export const DIGEST_PATTERN = '^sha256:[0-9a-f]{64}$';
 const DIGEST_RE = new RegExp(DIGEST_PATTERN);
@@ -14,6 +15,8 @@ const MEDIA_TYPE_RE = /^[\w!#$&^.+-]+\/[\w!#$&^.+-]+(\s*;.*)?$/;
 
 export interface ArtifactServiceDeps {
   store: UnitOfWork;
+  /** Every change goes through here: idempotency, the audit log, cache invalidation. */
+  mutations: Mutations;
   artifacts: ArtifactStore;
   clock: Clock;
   /** Largest artifact accepted, in bytes. */
@@ -66,19 +69,24 @@ export class ArtifactService {
    * bytes again stores nothing new and returns the first record (`created: false`).
    */
   async upload(
-    _ctx: CallContext,
+    ctx: CallContext,
     body: Readable,
     input: UploadInput,
   ): Promise<{ artifact: Artifact; created: boolean }> {
     const expectedDigest = announcedDigest(input.digestHeaders);
     const media_type = checkMediaType(input.mediaType);
-    const { store, artifacts, clock, maxBytes } = this.deps;
+    const { mutations, artifacts, clock, maxBytes } = this.deps;
     const stored = await artifacts.put(body, {
       expectedDigest,
       expectedSize: input.contentLength,
       maxBytes,
     });
-    const { record, created } = await store.write(async (repos) => {
+    const mutation = {
+      action: 'UploadArtifact',
+      resource: `artifacts/${stored.digest}`,
+      request: { digest: stored.digest, size_bytes: stored.size_bytes, media_type },
+    };
+    const { record, created } = await mutations.run(ctx, mutation, async (repos) => {
       const existing = await repos.artifacts.get(stored.digest);
       if (existing) return { record: existing, created: false };
       const record = await repos.artifacts.upsert({

@@ -4,6 +4,10 @@ import type { Actor } from '../domain/resources.js';
 export interface CallContext {
   actor: Actor;
   requestId: string;
+  /** The W3C trace id of the request's span, when tracing is on (the audit log records it). */
+  traceId?: string | undefined;
+  /** The caller's network address as the transport saw it (the audit log records it). */
+  clientAddress?: string | undefined;
   /** A client-chosen key that makes a write safe to retry (`Idempotency-Key`). */
   idempotencyKey?: string | undefined;
 }

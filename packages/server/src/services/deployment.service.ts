@@ -21,8 +21,8 @@ import type {
 } from '../ports/serving.repositories.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
 import type { CallContext } from './context.js';
-import { idempotentWrite } from './idempotency.js';
 import { requireModel, resolveRef, versionNotFound } from './lookups.js';
+import type { Mutations } from './mutations.js';
 
 export interface Deployment {
   name: string;
@@ -72,6 +72,8 @@ export const ROLLOUT_ATTEMPTS = 5;
 
 export interface DeploymentServiceDeps {
   store: UnitOfWork;
+  /** Every change goes through here: idempotency, the audit log, cache invalidation. */
+  mutations: Mutations;
   clock: Clock;
   ids: Ids;
   /** Wakes an in-process worker at once after a commit (other workers poll). */
@@ -91,13 +93,14 @@ export class DeploymentService {
     const deployment_id = assertDeploymentId(input.deployment_id);
     const { namespace, model } = parseModelName(input.model);
     const spec = checkSpec(input);
-    const { store, clock, ids } = this.deps;
-    const op = await idempotentWrite(
-      store,
+    const { clock, ids } = this.deps;
+    const op = await this.deps.mutations.run(
       ctx,
-      'CreateDeployment',
-      { deployment_id, namespace, model, spec },
-      clock.now,
+      {
+        action: 'CreateDeployment',
+        resource: `deployments/${deployment_id}`,
+        request: { deployment_id, namespace, model, spec },
+      },
       async (repos) => {
         const key = await requireModel(repos, namespace, model);
         const traffic = await checkTargets(repos, key, spec.traffic);
@@ -162,13 +165,14 @@ export class DeploymentService {
     ifMatch?: string,
   ): Promise<Operation> {
     assertDeploymentId(deploymentId, 'deployment');
-    const { store, clock } = this.deps;
-    const op = await idempotentWrite(
-      store,
+    const { clock } = this.deps;
+    const op = await this.deps.mutations.run(
       ctx,
-      'UpdateDeployment',
-      { deploymentId, input, ifMatch },
-      clock.now,
+      {
+        action: 'UpdateDeployment',
+        resource: `deployments/${deploymentId}`,
+        request: { deploymentId, input, ifMatch },
+      },
       async (repos) => {
         const current = await repos.deployments.get(deploymentId);
         if (!current) throw deploymentNotFound(deploymentId);
@@ -209,13 +213,10 @@ export class DeploymentService {
 
   async delete(ctx: CallContext, deploymentId: string): Promise<Operation> {
     assertDeploymentId(deploymentId, 'deployment');
-    const { store, clock } = this.deps;
-    const op = await idempotentWrite(
-      store,
+    const { clock } = this.deps;
+    const op = await this.deps.mutations.run(
       ctx,
-      'DeleteDeployment',
-      { deploymentId },
-      clock.now,
+      { action: 'DeleteDeployment', resource: `deployments/${deploymentId}`, request: { deploymentId } },
       async (repos) => {
         const current = await repos.deployments.get(deploymentId);
         if (!current) throw deploymentNotFound(deploymentId);

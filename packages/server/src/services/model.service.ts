@@ -6,13 +6,15 @@ import { checkLabels, checkText, LIMITS } from '../domain/validation.js';
 import type { Clock, Ids } from '../ports/clock.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
 import type { CallContext, ListRequest } from './context.js';
-import { idempotentWrite } from './idempotency.js';
 import { listPage } from './listing.js';
 import { checkEtag, modelNotFound, requireModel, staleEtag } from './lookups.js';
+import type { Mutations } from './mutations.js';
 import { namespaceNotFound } from './namespace.service.js';
 
 export interface ModelServiceDeps {
   store: UnitOfWork;
+  /** Every change goes through here: idempotency, the audit log, cache invalidation. */
+  mutations: Mutations;
   clock: Clock;
   ids: Ids;
   tokens: PageTokenCodec;
@@ -38,21 +40,25 @@ export class ModelService {
     const model_id = assertId('model', input.model_id);
     const description = checkText(input.description, 'description', LIMITS.description);
     const labels = checkLabels(input.labels);
-    const { store, clock, ids } = this.deps;
+    const { clock, ids } = this.deps;
     const request = { namespace, model_id, description, labels };
-    return idempotentWrite(store, ctx, 'CreateModel', request, clock.now, async (repos) => {
-      const namespacePk = await repos.namespaces.pkOf(namespace);
-      if (namespacePk === undefined) throw namespaceNotFound(namespace);
-      await repos.models.create({
-        uid: ids.uid(),
-        namespace_pk: namespacePk,
-        model_id,
-        description,
-        labels,
-        time: clock.now(),
-      });
-      return (await repos.models.get(namespace, model_id))!;
-    });
+    return this.deps.mutations.run(
+      ctx,
+      { action: 'CreateModel', resource: `namespaces/${namespace}/models/${model_id}`, request: request },
+      async (repos) => {
+        const namespacePk = await repos.namespaces.pkOf(namespace);
+        if (namespacePk === undefined) throw namespaceNotFound(namespace);
+        await repos.models.create({
+          uid: ids.uid(),
+          namespace_pk: namespacePk,
+          model_id,
+          description,
+          labels,
+          time: clock.now(),
+        });
+        return (await repos.models.get(namespace, model_id))!;
+      },
+    );
   }
 
   async get(_ctx: CallContext, namespace: string, model: string): Promise<Model> {
@@ -92,13 +98,14 @@ export class ModelService {
     if (patch.description !== undefined)
       clean.description = checkText(patch.description, 'description', LIMITS.description);
     if (patch.labels !== undefined) clean.labels = checkLabels(patch.labels);
-    const { store, clock } = this.deps;
-    return idempotentWrite(
-      store,
+    const { clock } = this.deps;
+    return this.deps.mutations.run(
       ctx,
-      'UpdateModel',
-      { namespace, model, clean, ifMatch },
-      clock.now,
+      {
+        action: 'UpdateModel',
+        resource: modelName(namespace, model),
+        request: { namespace, model, clean, ifMatch },
+      },
       async (repos) => {
         // One read gives both the ETag to check and the revision to compare-and-set on.
         const key = await requireModel(repos, namespace, model);
@@ -121,13 +128,13 @@ export class ModelService {
     model: string,
     options: { force?: boolean; ifMatch?: string },
   ) {
-    const { store, clock } = this.deps;
-    await idempotentWrite(
-      store,
+    await this.deps.mutations.run(
       ctx,
-      'DeleteModel',
-      { namespace, model, options },
-      clock.now,
+      {
+        action: 'DeleteModel',
+        resource: modelName(namespace, model),
+        request: { namespace, model, options },
+      },
       async (repos) => {
         const key = await requireModel(repos, namespace, model);
         if (options.ifMatch !== undefined) checkEtag(options.ifMatch, etagOf(key.revision, key.uid));

@@ -6,11 +6,13 @@ import { checkText, LIMITS } from '../domain/validation.js';
 import type { Clock, Ids } from '../ports/clock.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
 import type { CallContext, ListRequest } from './context.js';
-import { idempotentWrite } from './idempotency.js';
 import { listPage } from './listing.js';
+import type { Mutations } from './mutations.js';
 
 export interface NamespaceServiceDeps {
   store: UnitOfWork;
+  /** Every change goes through here: idempotency, the audit log, cache invalidation. */
+  mutations: Mutations;
   clock: Clock;
   ids: Ids;
   tokens: PageTokenCodec;
@@ -25,9 +27,15 @@ export class NamespaceService {
   ): Promise<Namespace> {
     const namespace_id = assertId('namespace', input.namespace_id);
     const description = checkText(input.description, 'description', LIMITS.description);
-    const { store, clock, ids } = this.deps;
-    return idempotentWrite(store, ctx, 'CreateNamespace', { namespace_id, description }, clock.now, (repos) =>
-      repos.namespaces.create({ uid: ids.uid(), namespace_id, description, time: clock.now() }),
+    const { clock, ids } = this.deps;
+    return this.deps.mutations.run(
+      ctx,
+      {
+        action: 'CreateNamespace',
+        resource: `namespaces/${namespace_id}`,
+        request: { namespace_id, description },
+      },
+      (repos) => repos.namespaces.create({ uid: ids.uid(), namespace_id, description, time: clock.now() }),
     );
   }
 

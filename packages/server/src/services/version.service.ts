@@ -5,7 +5,13 @@ import {
   VERSION_STATUSES,
   type VersionStatus,
 } from '../domain/lifecycle.js';
-import { modelName, parseVersionName, type VersionRef, versionName } from '../domain/names.js';
+import {
+  formatVersionRef,
+  modelName,
+  parseVersionName,
+  type VersionRef,
+  versionName,
+} from '../domain/names.js';
 import { type PageTokenCodec, pageSize } from '../domain/page-token.js';
 import {
   etagOf,
@@ -21,7 +27,6 @@ import type { Clock, Ids } from '../ports/clock.js';
 import type { ModelKey, Repositories, VersionLookup } from '../ports/repositories.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
 import type { CallContext, ListRequest } from './context.js';
-import { idempotentWrite } from './idempotency.js';
 import { listPage } from './listing.js';
 import {
   checkEtag,
@@ -32,9 +37,12 @@ import {
   versionNotFound,
 } from './lookups.js';
 import { type ArtifactRef, describeArtifact, type ModelArtifactDeps } from './model-artifacts.js';
+import type { Mutations } from './mutations.js';
 
 export interface VersionServiceDeps {
   store: UnitOfWork;
+  /** Every change goes through here: idempotency, the audit log, cache invalidation. */
+  mutations: Mutations;
   clock: Clock;
   ids: Ids;
   tokens: PageTokenCodec;
@@ -61,7 +69,7 @@ export class VersionService {
     const labels = checkLabels(input.labels);
     const metadata = checkMetadata(input.metadata);
     const source_uri = checkText(input.source_uri, 'source_uri', LIMITS.sourceUri);
-    const { store, clock, ids } = this.deps;
+    const { clock, ids } = this.deps;
     // Parsing a model happens before the transaction: it must not hold the write lock.
     const artifact = input.artifact ? await describeArtifact(this.deps.models, input.artifact) : null;
     const request = {
@@ -73,64 +81,68 @@ export class VersionService {
       source_uri,
       artifact: input.artifact ?? null,
     };
-    return idempotentWrite(store, ctx, 'CreateVersion', request, clock.now, async (repos) => {
-      const key = await requireModel(repos, namespace, model);
-      const time = clock.now();
-      const version = await repos.models.nextVersion(key.pk, time);
-      const uid = ids.uid();
-      const status: VersionStatus = 'registered';
-      const created_by = ctx.actor.principal;
-      await repos.versions.insert({
-        uid,
-        model_pk: key.pk,
-        version,
-        status,
-        description,
-        labels,
-        metadata,
-        source_uri,
-        created_by,
-        time,
-        artifact_digest: artifact?.digest ?? null,
-        artifact_format: artifact?.format ?? null,
-      });
-      await repos.history.append({
-        model_pk: key.pk,
-        version,
-        kind: 'created',
-        from_status: null,
-        to_status: status,
-        alias: null,
-        actor: created_by,
-        reason: '',
-        time,
-      });
-      return {
-        name: versionName(namespace, model, version),
-        uid,
-        model: modelName(namespace, model),
-        version,
-        status,
-        description,
-        labels,
-        metadata,
-        source_uri,
-        artifact: artifact
-          ? {
-              digest: artifact.digest,
-              size_bytes: artifact.size_bytes,
-              media_type: artifact.media_type,
-              format: artifact.format,
-            }
-          : null,
-        signature: artifact?.signature ?? null,
-        aliases: [],
-        created_by,
-        create_time: rfc3339(time),
-        update_time: rfc3339(time),
-        etag: etagOf(1, uid),
-      };
-    });
+    return this.deps.mutations.run(
+      ctx,
+      { action: 'CreateVersion', resource: modelName(namespace, model), request: request },
+      async (repos) => {
+        const key = await requireModel(repos, namespace, model);
+        const time = clock.now();
+        const version = await repos.models.nextVersion(key.pk, time);
+        const uid = ids.uid();
+        const status: VersionStatus = 'registered';
+        const created_by = ctx.actor.principal;
+        await repos.versions.insert({
+          uid,
+          model_pk: key.pk,
+          version,
+          status,
+          description,
+          labels,
+          metadata,
+          source_uri,
+          created_by,
+          time,
+          artifact_digest: artifact?.digest ?? null,
+          artifact_format: artifact?.format ?? null,
+        });
+        await repos.history.append({
+          model_pk: key.pk,
+          version,
+          kind: 'created',
+          from_status: null,
+          to_status: status,
+          alias: null,
+          actor: created_by,
+          reason: '',
+          time,
+        });
+        return {
+          name: versionName(namespace, model, version),
+          uid,
+          model: modelName(namespace, model),
+          version,
+          status,
+          description,
+          labels,
+          metadata,
+          source_uri,
+          artifact: artifact
+            ? {
+                digest: artifact.digest,
+                size_bytes: artifact.size_bytes,
+                media_type: artifact.media_type,
+                format: artifact.format,
+              }
+            : null,
+          signature: artifact?.signature ?? null,
+          aliases: [],
+          created_by,
+          create_time: rfc3339(time),
+          update_time: rfc3339(time),
+          etag: etagOf(1, uid),
+        };
+      },
+    );
   }
 
   async get(_ctx: CallContext, namespace: string, model: string, ref: VersionRef): Promise<Version> {
@@ -167,34 +179,42 @@ export class VersionService {
     if (patch.description !== undefined)
       clean.description = checkText(patch.description, 'description', LIMITS.description);
     if (patch.labels !== undefined) clean.labels = checkLabels(patch.labels);
-    const { store, clock } = this.deps;
+    const { clock } = this.deps;
     const request = { namespace, model, ref, clean, ifMatch };
-    return idempotentWrite(store, ctx, 'UpdateVersion', request, clock.now, async (repos) => {
-      const key = await requireModel(repos, namespace, model);
-      const number = await resolveRef(repos, key, ref);
-      // One read gives both the ETag to check and the revision to compare-and-set on.
-      const vkey = await repos.versions.key(key.pk, number);
-      if (!vkey) throw versionNotFound(key, number);
-      checkEtag(ifMatch, etagOf(vkey.revision, vkey.uid));
-      const time = clock.now();
-      if (!(await repos.versions.update(vkey.pk, vkey.revision, clean, time))) {
-        if (ifMatch !== undefined) throw staleEtag();
-        throw new QuiverError(
-          'CONCURRENT_UPDATE',
-          `Version ${number} changed while it was being updated; retry.`,
-          {
-            details: { resource: versionName(namespace, model, number) },
-          },
-        );
-      }
-      const fields = Object.keys(clean).join(', ');
-      await repos.history.append({
-        ...historyBase(key, number, ctx, time),
-        kind: 'updated',
-        reason: `changed ${fields}`,
-      });
-      return this.#load(repos, key, number);
-    });
+    return this.deps.mutations.run(
+      ctx,
+      {
+        action: 'UpdateVersion',
+        resource: `${modelName(namespace, model)}/versions/${formatVersionRef(ref)}`,
+        request: request,
+      },
+      async (repos) => {
+        const key = await requireModel(repos, namespace, model);
+        const number = await resolveRef(repos, key, ref);
+        // One read gives both the ETag to check and the revision to compare-and-set on.
+        const vkey = await repos.versions.key(key.pk, number);
+        if (!vkey) throw versionNotFound(key, number);
+        checkEtag(ifMatch, etagOf(vkey.revision, vkey.uid));
+        const time = clock.now();
+        if (!(await repos.versions.update(vkey.pk, vkey.revision, clean, time))) {
+          if (ifMatch !== undefined) throw staleEtag();
+          throw new QuiverError(
+            'CONCURRENT_UPDATE',
+            `Version ${number} changed while it was being updated; retry.`,
+            {
+              details: { resource: versionName(namespace, model, number) },
+            },
+          );
+        }
+        const fields = Object.keys(clean).join(', ');
+        await repos.history.append({
+          ...historyBase(key, number, ctx, time),
+          kind: 'updated',
+          reason: `changed ${fields}`,
+        });
+        return this.#load(repos, key, number);
+      },
+    );
   }
 
   /** Moves a version along its lifecycle; illegal steps fail and name the allowed ones. */
@@ -212,13 +232,14 @@ export class VersionService {
     }
     const to = input.status;
     const reason = checkText(input.reason, 'reason', LIMITS.reason);
-    const { store, clock } = this.deps;
-    return idempotentWrite(
-      store,
+    const { clock } = this.deps;
+    return this.deps.mutations.run(
       ctx,
-      'TransitionVersion',
-      { namespace, model, ref, to, reason },
-      clock.now,
+      {
+        action: 'TransitionVersion',
+        resource: `${modelName(namespace, model)}/versions/${formatVersionRef(ref)}`,
+        request: { namespace, model, ref, to, reason },
+      },
       async (repos) => {
         const key = await requireModel(repos, namespace, model);
         const vkey = await requireVersion(repos, key, ref);

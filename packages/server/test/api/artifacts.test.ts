@@ -16,6 +16,7 @@ import type { ArtifactStore, PutOptions } from '../../src/ports/artifact-store.j
 import { systemClock } from '../../src/ports/clock.js';
 import { ArtifactService, parseRange } from '../../src/services/artifact.service.js';
 import type { CallContext } from '../../src/services/context.js';
+import { Mutations } from '../../src/services/mutations.js';
 import { envelope, fromFastify, statusOf } from '../../src/transports/rest/errors.js';
 import { artifactRoutes } from '../../src/transports/rest/routes/artifacts.routes.js';
 import { SHARED_SCHEMAS } from '../../src/transports/rest/schemas.js';
@@ -113,6 +114,7 @@ describe.each(BACKENDS)('artifacts (%s)', (backend) => {
     files = new TappedStore(fsStore);
     service = new ArtifactService({
       store: db.store,
+      mutations: new Mutations(db.store, systemClock.now),
       artifacts: files,
       clock: systemClock,
       maxBytes: MAX_BYTES,

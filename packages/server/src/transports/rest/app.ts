@@ -17,9 +17,9 @@ import type { AliasService } from '../../services/alias.service.js';
 import type { ArtifactService } from '../../services/artifact.service.js';
 import type { CallContext } from '../../services/context.js';
 import type { DeploymentService } from '../../services/deployment.service.js';
-import { checkIdempotencyKey } from '../../services/idempotency.js';
 import type { Inference } from '../../services/inference/types.js';
 import type { ModelService } from '../../services/model.service.js';
+import { checkIdempotencyKey } from '../../services/mutations.js';
 import type { NamespaceService } from '../../services/namespace.service.js';
 import type { OperationService } from '../../services/operation.service.js';
 import type { VersionService } from '../../services/version.service.js';
@@ -241,6 +241,8 @@ export function callContext(req: FastifyRequest): CallContext {
   return {
     actor: ANONYMOUS,
     requestId: req.id,
+    traceId: activeTraceId(requestContext(req)) || undefined,
+    clientAddress: req.ip,
     idempotencyKey: checkIdempotencyKey(req.headers['idempotency-key']),
   };
 }
