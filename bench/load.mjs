@@ -1,6 +1,10 @@
 // One load step with autocannon; records every response time to report exact percentiles.
 import autocannon from 'autocannon';
 
+/** The admin token the benchmark servers start with (QUIVER_BOOTSTRAP_TOKEN): authentication stays on. */
+export const BENCH_TOKEN = 'qvr_quiver-bench-token-0123456789abcdefghij';
+export const AUTH = { authorization: `Bearer ${BENCH_TOKEN}` };
+
 export async function load({ url, connections, duration, request, warmup = 1 }) {
   if (warmup > 0) await run({ url, connections, duration: warmup, request, times: null });
   const times = [];
@@ -27,7 +31,15 @@ export async function load({ url, connections, duration, request, warmup = 1 }) 
 function run({ url, connections, duration, request, times }) {
   return new Promise((resolve, reject) => {
     const instance = autocannon(
-      { url, connections, duration, pipelining: 1, timeout: 10, requests: [request] },
+      {
+        url,
+        connections,
+        duration,
+        pipelining: 1,
+        timeout: 10,
+        // Every request authenticates, as real clients do (the token is cached server-side).
+        requests: [{ ...request, headers: { ...AUTH, ...request.headers } }],
+      },
       (err, result) => (err ? reject(err) : resolve(result)),
     );
     if (times) instance.on('response', (_client, _status, _bytes, responseTime) => times.push(responseTime));

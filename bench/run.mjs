@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { load } from './load.mjs';
+import { BENCH_TOKEN, load } from './load.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,6 +34,18 @@ const modelPath = (i) =>
 const versionName = (i, v) =>
   `namespaces/ns-${String(i % 100).padStart(3, '0')}/models/model-${String(i).padStart(6, '0')}/versions/${v}`;
 const json = { 'content-type': 'application/json' };
+const batchBody = () =>
+  JSON.stringify({ names: Array.from({ length: 100 }, () => versionName(rand(models), 1 + rand(perModel))) });
+
+/** The read cache's hit and miss counters, from the server's /metrics. */
+async function cacheCounters(url) {
+  const text = await fetch(`${url}/metrics`).then(
+    (r) => (r.ok ? r.text() : ''),
+    () => '',
+  );
+  const read = (name) => Number(text.match(new RegExp(`^${name} (\\S+)$`, 'm'))?.[1] ?? 0);
+  return { hits: read('quiver_cache_hits_total'), misses: read('quiver_cache_misses_total') };
+}
 
 const SCENARIOS = [
   {
@@ -70,14 +82,19 @@ const SCENARIOS = [
     review: { avg: 150, p95: 280, p99: 420, rps: 200 },
     request: {
       method: 'POST',
+      path: '/v1/versions:batchGetStatus',
+      headers: json,
+      setupRequest: (r) => ({ ...r, body: batchBody() }),
+    },
+  },
+  {
+    name: 'batch get (100 full versions)',
+    review: { avg: 150, p95: 280, p99: 420, rps: 200 },
+    request: {
+      method: 'POST',
       path: '/v1/versions:batchGet',
       headers: json,
-      setupRequest: (r) => ({
-        ...r,
-        body: JSON.stringify({
-          names: Array.from({ length: 100 }, () => versionName(rand(models), 1 + rand(perModel))),
-        }),
-      }),
+      setupRequest: (r) => ({ ...r, body: batchBody() }),
     },
   },
 ];
@@ -150,12 +167,17 @@ for (const backend of backends) {
     QUIVER_LOG_LEVEL: 'warn',
     QUIVER_WORKERS: args.workers,
     QUIVER_GRPC_PORT: '0',
+    QUIVER_BOOTSTRAP_TOKEN: BENCH_TOKEN,
     ...(backend === 'postgres' ? { QUIVER_DATABASE_URL: PG_URL } : {}),
   };
   const server = await start('./server.mjs', env);
   const rows = [];
   for (const s of SCENARIOS) {
+    const before = await cacheCounters(server.url);
     const r = await load({ url: server.url, connections, duration, request: s.request });
+    const after = await cacheCounters(server.url);
+    const lookups = after.hits - before.hits + (after.misses - before.misses);
+    r.cacheHitRate = lookups > 0 ? (after.hits - before.hits) / lookups : null;
     rows.push({ name: s.name, ...r, review: s.review });
     console.log(
       `${backend} ${s.name}: ${fmt(r.rps, 0)} req/s, avg ${fmt(r.avg)} ms, p95 ${r.p95} ms, p99 ${r.p99} ms, errors ${r.errors}`,
@@ -169,13 +191,13 @@ console.log(
   `\n${connections} connections, ${duration} s per step, ${models * perModel} versions, ${args.workers} server process(es); bare Fastify ceiling ${fmt(ceiling.rps, 0)} req/s\n`,
 );
 console.log(
-  '| backend | operation | req/s | vs bare | avg ms | p95 ms | p99 ms | errors | design review req/s | speed-up |',
+  '| backend | operation | req/s | vs bare | avg ms | p95 ms | p99 ms | errors | cache hits | design review req/s | speed-up |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const [backend, rows] of Object.entries(results.backends)) {
   for (const r of rows) {
     console.log(
-      `| ${backend} | ${r.name} | ${fmt(r.rps, 0)} | ${fmt((100 * r.rps) / ceiling.rps, 0)}% | ${fmt(r.avg)} | ${r.p95} | ${r.p99} | ${r.errors} | ${r.review.rps} | ${fmt(r.rps / r.review.rps, 1)}x |`,
+      `| ${backend} | ${r.name} | ${fmt(r.rps, 0)} | ${fmt((100 * r.rps) / ceiling.rps, 0)}% | ${fmt(r.avg)} | ${r.p95} | ${r.p99} | ${r.errors} | ${r.cacheHitRate === null ? '-' : `${fmt(100 * r.cacheHitRate, 0)}%`} | ${r.review.rps} | ${fmt(r.rps / r.review.rps, 1)}x |`,
     );
   }
 }

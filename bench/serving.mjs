@@ -18,7 +18,7 @@ import {
   OIP_PROTO_PATH,
   OIP_SERVICE,
 } from '../packages/server/dist/transports/grpc/server.js';
-import { load } from './load.mjs';
+import { AUTH, BENCH_TOKEN, load } from './load.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -149,6 +149,12 @@ const deserializeResponse = definition.ModelInfer.responseDeserialize;
  * checks the answer: status OK and one FP32 output [1,3] with three values. Returns the response
  * and the size of its gRPC frame, which every h2load response must then have.
  */
+function authMetadata() {
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${BENCH_TOKEN}`);
+  return metadata;
+}
+
 async function checkedCall(port, model) {
   const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   try {
@@ -159,6 +165,7 @@ async function checkedCall(port, model) {
         (b) => b,
         deserializeResponse,
         message,
+        authMetadata(),
         { deadline: Date.now() + 5_000 },
         (err, res) =>
           err
@@ -194,6 +201,9 @@ function runH2load({ port, model, n, c, m, log }) {
     'content-type: application/grpc',
     '-H',
     'te: trailers',
+    // Quiver checks the token (cached after the first call); the bare server ignores it.
+    '-H',
+    `authorization: Bearer ${BENCH_TOKEN}`,
     '-d',
     bodies[model].file,
     ...(log ? [`--log-file=${log}`] : []),
@@ -333,13 +343,14 @@ const quiver = await start('./server.mjs', {
   QUIVER_GRPC_PORT: String(grpcPort),
   QUIVER_HTTP_HOST: '127.0.0.1',
   QUIVER_LOG_LEVEL: 'warn',
+  QUIVER_BOOTSTRAP_TOKEN: BENCH_TOKEN,
 });
 const api = quiver.ready;
 
 async function call(method, path, body, headers = { 'content-type': 'application/json' }) {
   const res = await fetch(`${api}${path}`, {
     method,
-    headers,
+    headers: { ...AUTH, ...headers },
     body: body === undefined ? undefined : body instanceof Uint8Array ? body : JSON.stringify(body),
   });
   const text = await res.text();

@@ -4,7 +4,13 @@
  * a breaking change unless --allow-breaking is given (see CONTRIBUTING.md).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { currentOpenApi, errorsMarkdown, GENERATED, operationsMarkdown } from './lib/generated.js';
+import {
+  currentOpenApi,
+  errorsMarkdown,
+  GENERATED,
+  operationsMarkdown,
+  withPermissionTable,
+} from './lib/generated.js';
 import { breakingChanges } from './lib/openapi-compat.js';
 
 const allowBreaking = process.argv.includes('--allow-breaking');
@@ -25,4 +31,5 @@ if (existsSync(GENERATED.openapi)) {
 writeFileSync(GENERATED.openapi, `${JSON.stringify(doc, null, 2)}\n`);
 writeFileSync(GENERATED.errors, errorsMarkdown());
 writeFileSync(GENERATED.operations, operationsMarkdown());
+writeFileSync(GENERATED.security, withPermissionTable(readFileSync(GENERATED.security, 'utf8')));
 console.log(`wrote ${Object.values(GENERATED).join(', ')}`);

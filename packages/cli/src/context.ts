@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   collect,
   createClient,
@@ -25,7 +27,7 @@ export interface Context {
 export function contextOf(cmd: Command, io: Io, cliVersion: string): Context {
   const opts = cmd.optsWithGlobals<{ server?: string; token?: string; output?: Format }>();
   const server = opts.server ?? (io.env.QUIVER_URL || DEFAULT_SERVER); // an empty variable counts as unset
-  const token = opts.token ?? (io.env.QUIVER_TOKEN || undefined);
+  const token = opts.token ?? (io.env.QUIVER_TOKEN || undefined) ?? localAdminToken(io.env);
   let client: QuiverClient | undefined;
   const format = FORMATS.find((f) => f === opts.output) ?? 'table'; // `-o <file>` of artifacts get
   return {
@@ -40,6 +42,21 @@ export function contextOf(cmd: Command, io: Io, cliVersion: string): Context {
 }
 
 /**
+ * The token a local server wrote at its first start (`{data_dir}/admin-token`), read when a
+ * request is made: `npm start` and the CLI work together without copying a token around.
+ */
+function localAdminToken(env: Record<string, string | undefined>): (() => string | undefined) | undefined {
+  const file = join(env.QUIVER_DATA_DIR || 'data', 'admin-token');
+  return () => {
+    try {
+      return readFileSync(file, 'utf8').trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+/**
  * Commands where `-o, --output` names a file to write rather than a format (`artifacts get
  * <digest> -o model.onnx`). The global option takes any value while parsing, since it is
  * parsed before the command is known, and is checked against FORMATS before any other action.
@@ -49,7 +66,10 @@ export const OUTPUT_IS_FILE = new WeakSet<Command>();
 export function addGlobalOptions(program: Command): void {
   program
     .option('--server <url>', `Quiver server URL (env QUIVER_URL; default ${DEFAULT_SERVER})`)
-    .option('--token <token>', 'API token sent as a bearer token (env QUIVER_TOKEN)')
+    .option(
+      '--token <token>',
+      'API token sent as a bearer token (env QUIVER_TOKEN; default: {data_dir}/admin-token of a local server)',
+    )
     .addOption(
       new Option('-o, --output <format>', 'output format: table for people, json for programs')
         .choices(FORMATS)

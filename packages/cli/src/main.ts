@@ -3,9 +3,13 @@ import { pathToFileURL } from 'node:url';
 import { Command, Help, Option } from 'commander';
 import { aliasesCommand } from './commands/aliases.js';
 import { artifactsCommand } from './commands/artifacts.js';
+import { auditCommand } from './commands/audit.js';
+import { datasetsCommand } from './commands/datasets.js';
 import { deployCommand, deploymentsCommand, operationsCommand } from './commands/deployments.js';
 import { devCommand } from './commands/dev.js';
+import { iamCommand, loginCommand } from './commands/iam.js';
 import { inferCommand } from './commands/infer.js';
+import { lineageCommand, timelineCommand } from './commands/lineage.js';
 import { modelsCommand } from './commands/models.js';
 import { namespacesCommand } from './commands/namespaces.js';
 import { serveCommand } from './commands/serve.js';
@@ -68,12 +72,18 @@ export function buildProgram(io: Io): Command {
   namespacesCommand(program, context);
   modelsCommand(program, context);
   versionsCommand(program, context);
+  timelineCommand(program, context);
   aliasesCommand(program, context);
   artifactsCommand(program, context);
   deployCommand(program, context);
   deploymentsCommand(program, context);
   operationsCommand(program, context);
   inferCommand(program, context);
+  datasetsCommand(program, context);
+  lineageCommand(program, context);
+  auditCommand(program, context);
+  iamCommand(program, context);
+  loginCommand(program, context);
   devCommand(program, io, context);
   program.addHelpText(
     'after',
@@ -91,6 +101,8 @@ Examples:
   $ quiver deploy fraud/scorer@champion --name fraud-prod --wait
   $ quiver infer fraud-prod --input 'input:FP32:[1,4]:0.5,1,2,3'
   $ quiver models list - --filter 'labels.team="risk"' --output json
+  $ quiver audit verify
+  $ quiver lineage dataset fraud/transactions@1   # which deployed models were trained on it?
 
 Every command has its own --help. Errors go to stderr as "error: CODE: message"; the exit
 status is 0 on success, 1 on a failed request or bad input, 2 on invalid server configuration.`,

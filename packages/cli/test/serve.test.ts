@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,7 +70,9 @@ describe('the built binary', () => {
       (stderr, kill) => {
         const url = /API\s+(http:\/\/\S+)\/v1/.exec(stderr)?.[1];
         if (url && !answered) {
-          answered = createClient({ baseUrl: url })
+          // The first start wrote the admin token into the data directory.
+          const token = () => readFileSync(join(dir, 'bin', 'admin-token'), 'utf8').trim();
+          answered = createClient({ baseUrl: url, token })
             .namespaces.create({ namespace_id: 'served' })
             .finally(() => kill('SIGTERM'));
         }
@@ -153,7 +155,10 @@ describe('serve', () => {
       await new Promise((r) => setTimeout(r, 20));
     const url = /API\s+(http:\/\/\S+)\/v1/.exec(stderr)?.[1];
     expect(url).toBeDefined();
-    expect((await createClient({ baseUrl: url! }).namespaces.list()).items).toBeDefined();
+    expect(stderr).toMatch(/Token\s+qvr_[A-Za-z0-9_-]{43}/);
+    const token = readFileSync(join(dir, 'in-process', 'admin-token'), 'utf8').trim();
+    expect(stderr).toContain(token);
+    expect((await createClient({ baseUrl: url!, token }).namespaces.list()).items).toBeDefined();
     stop('SIGINT');
     expect((await running).code).toBe(0);
     expect(stderr).toContain('SIGINT: shutting down');

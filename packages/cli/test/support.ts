@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { createQuiver, loadConfig } from '@quiver/server';
 import { type Io, run } from '../src/main.js';
 
+/** The admin token of the test servers (QUIVER_BOOTSTRAP_TOKEN), sent by `quiver()` as QUIVER_TOKEN. */
+export const TEST_TOKEN = 'qvr_quiver-test-token-0123456789abcdefghij';
+
 /** A real Quiver on an ephemeral port (REST and gRPC) with its own data directory. */
 export async function startServer(options: { pollMs?: number } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), 'quiver-cli-'));
@@ -14,6 +17,7 @@ export async function startServer(options: { pollMs?: number } = {}) {
       QUIVER_GRPC_PORT: '0',
       QUIVER_HTTP_HOST: '127.0.0.1',
       QUIVER_LOG_LEVEL: 'silent',
+      QUIVER_BOOTSTRAP_TOKEN: TEST_TOKEN,
     }),
     { logger: false, ...options },
   );
@@ -21,6 +25,7 @@ export async function startServer(options: { pollMs?: number } = {}) {
   return {
     url,
     dataDir,
+    quiver,
     async close() {
       const closing = quiver.close();
       // Node's server.close() waits for connections that never carried a request (fetch opens
@@ -49,7 +54,7 @@ export async function quiver(url: string | undefined, argv: string[], io: Partia
     err: (text) => {
       stderr += text;
     },
-    env: url === undefined ? {} : { QUIVER_URL: url },
+    env: url === undefined ? {} : { QUIVER_URL: url, QUIVER_TOKEN: TEST_TOKEN },
     isTTY: false,
     waitForStop: () => new Promise(() => {}),
     ...io,

@@ -73,7 +73,7 @@ describe('the README tour through the CLI', () => {
     expect(json.next_page_token).toBe('');
 
     const history = await ok(url, ['versions', 'history', 'fraud/scorer@champion']);
-    expect(history).toMatch(/transition\s+registered\s+validated\s+-\s+anonymous\s+offline eval passed/);
+    expect(history).toMatch(/transition\s+registered\s+validated\s+-\s+admin\s+offline eval passed/);
     expect(history).toMatch(/alias_set.*champion/);
 
     const version = JSON.parse(await ok(url, ['-o', 'json', 'versions', 'get', 'fraud/scorer@1']));

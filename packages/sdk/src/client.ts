@@ -1,10 +1,15 @@
 import { AliasesClient } from './clients/aliases.client.js';
 import { ArtifactsClient } from './clients/artifacts.client.js';
+import { AuditClient } from './clients/audit.client.js';
+import { DatasetsClient } from './clients/datasets.client.js';
 import { DeploymentsClient } from './clients/deployments.client.js';
+import { IamClient } from './clients/iam.client.js';
 import { InferenceClient } from './clients/inference.client.js';
+import { LineageClient } from './clients/lineage.client.js';
 import { ModelsClient } from './clients/models.client.js';
 import { NamespacesClient } from './clients/namespaces.client.js';
 import { OperationsClient } from './clients/operations.client.js';
+import { RunsClient } from './clients/runs.client.js';
 import { VersionsClient } from './clients/versions.client.js';
 import { QuiverError } from './errors.js';
 import { Invoker } from './invoker.js';
@@ -51,6 +56,14 @@ export interface QuiverClient {
   readonly deployments: DeploymentsClient;
   readonly operations: OperationsClient;
   readonly inference: InferenceClient;
+  /** The tamper-evident audit log: events, export, verification, checkpoints. */
+  readonly audit: AuditClient;
+  /** Principals, API tokens, roles, role bindings and namespace policies (`iam.manage`), and whoami. */
+  readonly iam: IamClient;
+  /** Lineage: datasets, runs, lineage graphs, version timelines, OpenLineage export. */
+  readonly datasets: DatasetsClient;
+  readonly runs: RunsClient;
+  readonly lineage: LineageClient;
 }
 
 /**
@@ -99,6 +112,11 @@ export function createClient(options: ClientOptions): QuiverClient {
     deployments: new DeploymentsClient(invoker, operations),
     operations,
     inference: new InferenceClient(invoker),
+    audit: new AuditClient(invoker),
+    iam: new IamClient(invoker),
+    datasets: new DatasetsClient(invoker),
+    runs: new RunsClient(invoker),
+    lineage: new LineageClient(invoker),
   };
 }
 

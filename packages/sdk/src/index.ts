@@ -10,8 +10,12 @@ export {
   type DownloadOptions,
   type UploadOptions,
 } from './clients/artifacts.client.js';
+export { AuditClient, type VerifyOptions } from './clients/audit.client.js';
+export { DatasetsClient } from './clients/datasets.client.js';
 export { DeploymentsClient } from './clients/deployments.client.js';
+export { IamClient } from './clients/iam.client.js';
 export { InferenceClient } from './clients/inference.client.js';
+export { LineageClient } from './clients/lineage.client.js';
 export { type DeleteModelOptions, ModelsClient } from './clients/models.client.js';
 export { NamespacesClient } from './clients/namespaces.client.js';
 export {
@@ -21,8 +25,10 @@ export {
   type WaitOptions,
   type WatchOptions,
 } from './clients/operations.client.js';
+export { RunsClient } from './clients/runs.client.js';
 export { VersionsClient, versionName } from './clients/versions.client.js';
 export { CLIENT_REASONS, CODES, type Code, isQuiverError, QuiverError } from './errors.js';
+export type * from './iam.types.js';
 export type { CallOptions } from './invoker.js';
 export { collect, paginate } from './paging.js';
 export {
@@ -35,11 +41,13 @@ export {
 } from './rest.js';
 export {
   type AttemptOptions,
+  type DatasetPath,
   type MethodInput,
   type MethodName,
   type MethodOutput,
   type Methods,
   type ModelPath,
+  type RunPath,
   STREAMING_METHODS,
   type Transport,
   type VersionPath,

@@ -1,10 +1,13 @@
 import { CLIENT_REASONS, errorFromEnvelope, errorFromResponse, QuiverError } from './errors.js';
-import { bytesStream, relay, requestStreamsSupported, serverSentEvents } from './streams.js';
+import { bytesStream, relay, requestStreamsSupported, serverSentEvents, textLines } from './streams.js';
 import { inferRequestJson, inferResponseFromJson } from './tensors.js';
 import type { AttemptOptions, MethodInput, MethodName, MethodOutput, Transport } from './transport.js';
 import type {
   Artifact,
   ArtifactDownload,
+  AuditEvent,
+  AuditEventsFilter,
+  AuditVerification,
   ByteRange,
   ListRequest,
   Operation,
@@ -74,7 +77,13 @@ interface HttpCall {
 }
 
 /** Methods whose body or answer is not one JSON document: the transport handles them one by one. */
-type StreamMethod = 'UploadArtifact' | 'GetArtifact' | 'DownloadArtifact' | 'WatchOperation';
+type StreamMethod =
+  | 'UploadArtifact'
+  | 'GetArtifact'
+  | 'DownloadArtifact'
+  | 'WatchOperation'
+  | 'ExportAuditEvents'
+  | 'VerifyAuditLog';
 type JsonMethod = Exclude<MethodName, StreamMethod>;
 
 /** Path segments are encoded, but `@` stays readable: `versions/@champion`. */
@@ -94,7 +103,20 @@ const pageQuery = (i: PageRequest) => ({ page_size: i.page_size, page_token: i.p
 const deployment = (name: string) => `/deployments/${seg(name.replace(/^deployments\//, ''))}`;
 /** `0193…` or `operations/0193…`. */
 const operation = (name: string) => `/operations/${seg(name.replace(/^operations\//, ''))}`;
+/** `ci-bot` or `principals/ci-bot`. */
+const principal = (name: string) => `/principals/${seg(name.replace(/^principals\//, ''))}`;
 const artifact = (digest: string) => `/artifacts/${seg(digest)}`;
+const dataset = (i: { namespace: string; dataset: string }) =>
+  `${ns(i.namespace)}/datasets/${seg(i.dataset)}`;
+const run = (i: { namespace: string; run: string }) => `${ns(i.namespace)}/runs/${seg(i.run)}`;
+const auditFilter = (i: AuditEventsFilter) => ({
+  principal: i.principal,
+  resource: i.resource,
+  action: i.action,
+  outcome: i.outcome,
+  since: i.since,
+  until: i.until,
+});
 
 /** The REST mapping of every method: one line each, mirroring the server's routes. */
 const ROUTES: { [M in JsonMethod]: (input: MethodInput<M>) => HttpCall } = {
@@ -157,6 +179,113 @@ const ROUTES: { [M in JsonMethod]: (input: MethodInput<M>) => HttpCall } = {
   DeleteDeployment: (i) => ({ method: 'DELETE', path: deployment(i.deployment) }),
   BatchGetDeployments: (i) => ({ method: 'POST', path: '/deployments:batchGet', body: { names: i.names } }),
   GetOperation: (i) => ({ method: 'GET', path: operation(i.operation) }),
+  ListAuditEvents: (i) => ({
+    method: 'GET',
+    path: '/audit/events',
+    query: { ...auditFilter(i), order_by: i.order_by, ...pageQuery(i) },
+    list: 'events',
+  }),
+  GetAuditPublicKey: () => ({ method: 'GET', path: '/audit/public-key' }),
+  ListAuditCheckpoints: (i) => ({
+    method: 'GET',
+    path: '/audit/checkpoints',
+    query: pageQuery(i),
+    list: 'checkpoints',
+  }),
+  CreateAuditCheckpoint: () => ({ method: 'POST', path: '/audit:checkpoint', body: {} }),
+  WhoAmI: () => ({ method: 'GET', path: '/whoami' }),
+  CreatePrincipal: (i) => ({ method: 'POST', path: '/principals', body: i }),
+  GetPrincipal: (i) => ({ method: 'GET', path: principal(i.principal) }),
+  ListPrincipals: (i) => ({ method: 'GET', path: '/principals', query: pageQuery(i), list: 'principals' }),
+  UpdatePrincipal: ({ principal: p, ...body }) => ({ method: 'PATCH', path: principal(p), body }),
+  CreateToken: ({ principal: p, ...body }) => ({ method: 'POST', path: `${principal(p)}/tokens`, body }),
+  ListTokens: (i) => ({
+    method: 'GET',
+    path: `${principal(i.principal)}/tokens`,
+    query: pageQuery(i),
+    list: 'tokens',
+  }),
+  RevokeToken: (i) => ({
+    method: 'POST',
+    path: `${principal(i.principal)}/tokens/${seg(i.token)}:revoke`,
+    body: {},
+  }),
+  ListRoles: () => ({ method: 'GET', path: '/roles', list: 'roles' }),
+  GetRole: (i) => ({ method: 'GET', path: `/roles/${seg(i.role.replace(/^roles\//, ''))}` }),
+  CreateRole: (i) => ({ method: 'POST', path: '/roles', body: i }),
+  UpdateRole: ({ role, ...body }) => ({
+    method: 'PATCH',
+    path: `/roles/${seg(role.replace(/^roles\//, ''))}`,
+    body,
+  }),
+  DeleteRole: (i) => ({ method: 'DELETE', path: `/roles/${seg(i.role.replace(/^roles\//, ''))}` }),
+  CreateRoleBinding: (i) => ({ method: 'POST', path: '/roleBindings', body: i }),
+  ListRoleBindings: (i) => ({
+    method: 'GET',
+    path: '/roleBindings',
+    query: { member: i.member, scope: i.scope, role: i.role, ...pageQuery(i) },
+    list: 'role_bindings',
+  }),
+  DeleteRoleBinding: (i) => ({
+    method: 'DELETE',
+    path: `/roleBindings/${seg(i.binding.replace(/^roleBindings\//, ''))}`,
+  }),
+  GetNamespacePolicy: (i) => ({ method: 'GET', path: `${ns(i.namespace)}/policy` }),
+  UpdateNamespacePolicy: ({ namespace, ...body }) => ({
+    method: 'PATCH',
+    path: `${ns(namespace)}/policy`,
+    body,
+  }),
+  CreateDataset: ({ namespace, ...body }) => ({ method: 'POST', path: `${ns(namespace)}/datasets`, body }),
+  GetDataset: (i) => ({ method: 'GET', path: dataset(i) }),
+  ListDatasets: (i) => ({
+    method: 'GET',
+    path: `${ns(i.namespace)}/datasets`,
+    query: listQuery(i),
+    list: 'datasets',
+  }),
+  CreateDatasetVersion: ({ namespace, dataset: d, ...body }) => ({
+    method: 'POST',
+    path: `${dataset({ namespace, dataset: d })}/versions`,
+    body,
+  }),
+  GetDatasetVersion: (i) => ({ method: 'GET', path: `${dataset(i)}/versions/${seg(i.version)}` }),
+  ListDatasetVersions: (i) => ({
+    method: 'GET',
+    path: `${dataset(i)}/versions`,
+    query: pageQuery(i),
+    list: 'versions',
+  }),
+  GetDatasetLineage: (i) => ({
+    method: 'GET',
+    path: `${dataset(i)}/versions/${seg(i.version)}/lineage`,
+    query: { direction: i.direction, depth: i.depth },
+  }),
+  CreateRun: ({ namespace, ...body }) => ({ method: 'POST', path: `${ns(namespace)}/runs`, body }),
+  GetRun: (i) => ({ method: 'GET', path: run(i) }),
+  ListRuns: (i) => ({ method: 'GET', path: `${ns(i.namespace)}/runs`, query: listQuery(i), list: 'runs' }),
+  UpdateRun: ({ namespace, run: r, ...body }) => ({
+    method: 'PATCH',
+    path: run({ namespace, run: r }),
+    body,
+  }),
+  RecordLineage: ({ namespace, model: m, version: v, ...body }) => ({
+    method: 'POST',
+    path: `${version({ namespace, model: m, version: v })}:recordLineage`,
+    body,
+  }),
+  GetLineage: (i) => ({
+    method: 'GET',
+    path: `${version(i)}/lineage`,
+    query: { direction: i.direction, depth: i.depth },
+  }),
+  ExportOpenLineage: (i) => ({ method: 'GET', path: `${version(i)}/lineage:openlineage` }),
+  GetVersionTimeline: (i) => ({
+    method: 'GET',
+    path: `${version(i)}/timeline`,
+    query: pageQuery(i),
+    list: 'entries',
+  }),
   ModelInfer: (i) => ({
     method: 'POST',
     root: true,
@@ -239,6 +368,54 @@ export function restTransport(options: RestTransportOptions): Transport {
   const bodyOf = (method: string, res: ResponseLike): ReadableStream<Uint8Array> => {
     if (!res.body) throw malformed(method, res, 'no body stream (the fetch in use does not expose one)');
     return res.body;
+  };
+
+  const exportAuditEvents = async (
+    input: MethodInput<'ExportAuditEvents'>,
+    attempt: AttemptOptions,
+  ): Promise<AsyncIterable<AuditEvent>> => {
+    const token = typeof options.token === 'function' ? await options.token() : options.token;
+    const headers = headersFor(attempt, 'application/x-ndjson', token);
+    const url = `${api}/audit/events:export${queryString(auditFilter(input))}`;
+    const res = await send(url, { method: 'GET', headers, signal: attempt.signal });
+    await check(res, attempt.signal);
+    const lines = textLines(guarded(bodyOf('ExportAuditEvents', res), attempt.signal));
+    return (async function* () {
+      for await (const line of lines) {
+        try {
+          yield JSON.parse(line) as AuditEvent;
+        } catch (err) {
+          throw malformed('ExportAuditEvents', res, 'a line that is not JSON', err);
+        }
+      }
+    })();
+  };
+
+  const verifyAuditLog = async (
+    input: MethodInput<'VerifyAuditLog'>,
+    attempt: AttemptOptions,
+  ): Promise<AuditVerification> => {
+    const token = typeof options.token === 'function' ? await options.token() : options.token;
+    const headers = headersFor(attempt, 'text/event-stream', token);
+    const res = await send(`${api}/audit:verify`, { method: 'GET', headers, signal: attempt.signal });
+    await check(res, attempt.signal);
+    const requestId = res.headers.get('x-request-id') ?? undefined;
+    try {
+      for await (const e of serverSentEvents(bodyOf('VerifyAuditLog', res))) {
+        const payload = JSON.parse(e.data) as unknown;
+        if (e.event === 'progress') {
+          const p = payload as { events_checked: number; total: number };
+          input.onProgress?.(p.events_checked, p.total);
+        } else if (e.event === 'result') return payload as AuditVerification;
+        else if (e.event === 'error') throw errorFromEnvelope(payload, requestId);
+      }
+    } catch (err) {
+      if (err instanceof QuiverError || attempt.signal.aborted) throw err;
+      if (err instanceof SyntaxError)
+        throw malformed('VerifyAuditLog', res, 'an event that is not JSON', err);
+      throw networkError(root, err);
+    }
+    throw malformed('VerifyAuditLog', res, 'a stream that ended without a result');
   };
 
   const special: {
@@ -349,6 +526,9 @@ export function restTransport(options: RestTransportOptions): Transport {
         }
       })();
     },
+
+    ExportAuditEvents: exportAuditEvents,
+    VerifyAuditLog: verifyAuditLog,
   };
 
   return {

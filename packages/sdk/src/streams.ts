@@ -169,3 +169,33 @@ export async function* serverSentEvents(
     reader.releaseLock();
   }
 }
+
+/**
+ * Lines of a byte stream (JSON Lines, `application/x-ndjson`), without their line ends; empty
+ * lines are skipped. Stops reading (and cancels the stream) when the consumer stops iterating.
+ */
+export async function* textLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let finished = false;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
+      const lines = buffer.split('\n');
+      buffer = done ? '' : lines.pop()!;
+      for (const line of lines) {
+        const text = line.replace(/\r$/, '');
+        if (text) yield text;
+      }
+      if (done) {
+        finished = true;
+        return;
+      }
+    }
+  } finally {
+    if (!finished) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+}

@@ -1,30 +1,67 @@
 import type {
+  CreatedToken,
+  CreatePrincipalRequest,
+  CreateRoleBindingRequest,
+  CreateRoleRequest,
+  CreateTokenRequest,
+  ListRoleBindingsRequest,
+  NamespacePolicy,
+  Principal,
+  Role,
+  RoleBinding,
+  Token,
+  UpdateNamespacePolicyRequest,
+  UpdatePrincipalRequest,
+  UpdateRoleRequest,
+  WhoAmI,
+} from './iam.types.js';
+import type {
   Alias,
   Artifact,
   ArtifactDownload,
+  AuditCheckpoint,
+  AuditEvent,
+  AuditEventsFilter,
+  AuditProgress,
+  AuditPublicKey,
+  AuditVerification,
   BatchGetDeploymentsResponse,
   BatchGetResponse,
   ByteRange,
+  CreateDatasetRequest,
+  CreateDatasetVersionRequest,
   CreateDeploymentRequest,
   CreateModelRequest,
   CreateNamespaceRequest,
+  CreateRunRequest,
   CreateVersionRequest,
+  Dataset,
+  DatasetVersion,
   DeletedDeployment,
   Deployment,
   HistoryEntry,
   InferRequest,
   InferResponse,
+  LineageGraph,
+  LineageInput,
+  LineageRequest,
+  ListAuditEventsRequest,
   ListRequest,
   Model,
   Namespace,
+  OpenLineageRunEvent,
   Operation,
   Page,
   PageRequest,
+  Run,
+  TimelineEntry,
   TransitionRequest,
   UpdateDeploymentRequest,
   UpdateRequest,
+  UpdateRunRequest,
   UploadArtifactRequest,
   Version,
+  VersionLineage,
   VersionRef,
 } from './types.js';
 
@@ -70,8 +107,52 @@ export interface Methods {
   GetOperation: { input: { operation: string }; output: Operation };
   /** Resolves when the stream starts; yields the operation now and on every change until it is done. */
   WatchOperation: { input: { operation: string }; output: AsyncIterable<Operation> };
+  CreateDataset: { input: { namespace: string } & CreateDatasetRequest; output: Dataset };
+  GetDataset: { input: DatasetPath; output: Dataset };
+  ListDatasets: { input: { namespace: string } & ListRequest; output: Page<Dataset> };
+  CreateDatasetVersion: { input: DatasetPath & CreateDatasetVersionRequest; output: DatasetVersion };
+  GetDatasetVersion: { input: DatasetPath & { version: number }; output: DatasetVersion };
+  ListDatasetVersions: { input: DatasetPath & PageRequest; output: Page<DatasetVersion> };
+  GetDatasetLineage: { input: DatasetPath & { version: number } & LineageRequest; output: LineageGraph };
+  CreateRun: { input: { namespace: string } & CreateRunRequest; output: Run };
+  GetRun: { input: RunPath; output: Run };
+  ListRuns: { input: { namespace: string } & ListRequest; output: Page<Run> };
+  UpdateRun: { input: RunPath & UpdateRunRequest; output: Run };
+  RecordLineage: { input: VersionPath & LineageInput; output: VersionLineage };
+  GetLineage: { input: VersionPath & LineageRequest; output: LineageGraph };
+  ExportOpenLineage: { input: VersionPath; output: { events: OpenLineageRunEvent[] } };
+  GetVersionTimeline: { input: VersionPath & PageRequest; output: Page<TimelineEntry> };
   /** The Open Inference Protocol's ModelInfer (REST `/v2/models/{name}/infer` today, gRPC later). */
   ModelInfer: { input: InferRequest; output: InferResponse };
+  ListAuditEvents: { input: ListAuditEventsRequest; output: Page<AuditEvent> };
+  /** Resolves when the answer starts; yields every matching event in seq order (JSON Lines). */
+  ExportAuditEvents: { input: AuditEventsFilter; output: AsyncIterable<AuditEvent> };
+  /** Streams progress (Server-Sent Events) while the server walks the chain; resolves with the verdict. */
+  VerifyAuditLog: { input: { onProgress?: AuditProgress | undefined }; output: AuditVerification };
+  GetAuditPublicKey: { input: Record<string, never>; output: AuditPublicKey };
+  ListAuditCheckpoints: { input: PageRequest; output: Page<AuditCheckpoint> };
+  CreateAuditCheckpoint: { input: Record<string, never>; output: AuditCheckpoint };
+  WhoAmI: { input: Record<string, never>; output: WhoAmI };
+  CreatePrincipal: { input: CreatePrincipalRequest; output: Principal };
+  GetPrincipal: { input: { principal: string }; output: Principal };
+  ListPrincipals: { input: PageRequest; output: Page<Principal> };
+  UpdatePrincipal: { input: { principal: string } & UpdatePrincipalRequest; output: Principal };
+  CreateToken: { input: { principal: string } & CreateTokenRequest; output: CreatedToken };
+  ListTokens: { input: { principal: string } & PageRequest; output: Page<Token> };
+  RevokeToken: { input: { principal: string; token: string }; output: Token };
+  ListRoles: { input: Record<string, never>; output: Page<Role> };
+  GetRole: { input: { role: string }; output: Role };
+  CreateRole: { input: CreateRoleRequest; output: Role };
+  UpdateRole: { input: { role: string } & UpdateRoleRequest; output: Role };
+  DeleteRole: { input: { role: string }; output: undefined };
+  CreateRoleBinding: { input: CreateRoleBindingRequest; output: RoleBinding };
+  ListRoleBindings: { input: ListRoleBindingsRequest; output: Page<RoleBinding> };
+  DeleteRoleBinding: { input: { binding: string }; output: undefined };
+  GetNamespacePolicy: { input: { namespace: string }; output: NamespacePolicy };
+  UpdateNamespacePolicy: {
+    input: { namespace: string } & UpdateNamespacePolicyRequest;
+    output: NamespacePolicy;
+  };
 }
 
 export type MethodName = keyof Methods;
@@ -85,6 +166,16 @@ export interface ModelPath {
 
 export interface VersionPath extends ModelPath {
   version: VersionRef;
+}
+
+export interface DatasetPath {
+  namespace: string;
+  dataset: string;
+}
+
+export interface RunPath {
+  namespace: string;
+  run: string;
 }
 
 /**
@@ -120,7 +211,46 @@ export const WRITE_METHODS: Readonly<Record<MethodName, boolean>> = {
   BatchGetDeployments: false,
   GetOperation: false,
   WatchOperation: false,
+  CreateDataset: true,
+  GetDataset: false,
+  ListDatasets: false,
+  CreateDatasetVersion: true,
+  GetDatasetVersion: false,
+  ListDatasetVersions: false,
+  GetDatasetLineage: false,
+  CreateRun: true,
+  GetRun: false,
+  ListRuns: false,
+  UpdateRun: true,
+  RecordLineage: true,
+  GetLineage: false,
+  ExportOpenLineage: false,
+  GetVersionTimeline: false,
   ModelInfer: false,
+  ListAuditEvents: false,
+  ExportAuditEvents: false,
+  VerifyAuditLog: false,
+  GetAuditPublicKey: false,
+  ListAuditCheckpoints: false,
+  CreateAuditCheckpoint: true,
+  WhoAmI: false,
+  CreatePrincipal: true,
+  GetPrincipal: false,
+  ListPrincipals: false,
+  UpdatePrincipal: true,
+  CreateToken: true,
+  ListTokens: false,
+  RevokeToken: true,
+  ListRoles: false,
+  GetRole: false,
+  CreateRole: true,
+  UpdateRole: true,
+  DeleteRole: true,
+  CreateRoleBinding: true,
+  ListRoleBindings: false,
+  DeleteRoleBinding: true,
+  GetNamespacePolicy: false,
+  UpdateNamespacePolicy: true,
 };
 
 /**
@@ -133,6 +263,8 @@ export const STREAMING_METHODS: Readonly<Partial<Record<MethodName, true>>> = {
   UploadArtifact: true,
   DownloadArtifact: true,
   WatchOperation: true,
+  ExportAuditEvents: true,
+  VerifyAuditLog: true,
 };
 
 /** What one attempt carries besides its request message. */

@@ -18,7 +18,16 @@ export const VERSION_STATUSES = [
 export type VersionStatus = (typeof VERSION_STATUSES)[number];
 
 /** What a lifecycle history entry records. */
-export const HISTORY_KINDS = ['created', 'transition', 'alias_set', 'alias_unset', 'updated'] as const;
+export const HISTORY_KINDS = [
+  'created',
+  'transition',
+  'alias_set',
+  'alias_unset',
+  'updated',
+  'lineage_recorded',
+  'deployed',
+  'undeployed',
+] as const;
 export type HistoryKind = (typeof HISTORY_KINDS)[number];
 
 /** String key/value labels (at most 64; keys like `team` or `app.kubernetes.io/name`). */
@@ -210,6 +219,8 @@ export interface CreateVersionRequest {
   source_uri?: string | undefined;
   /** Bytes uploaded beforehand (`POST /v1/artifacts`), by digest; `format` is detected when omitted. */
   artifact?: { digest: string; format?: string | undefined } | undefined;
+  /** Lineage recorded with the version (datasets, run, parents); more may be added until approval. */
+  lineage?: LineageInput | undefined;
 }
 
 export interface TransitionRequest {
@@ -476,4 +487,290 @@ export interface InferResponse {
   model_version: string;
   id: string;
   outputs: InferOutput[];
+}
+
+/** What an audit event says happened: done, refused by access control, or failed. */
+export const AUDIT_OUTCOMES = ['success', 'denied', 'failed'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
+
+/**
+ * One entry of the append-only, hash-chained audit log. `hash` is the hex SHA-256 of
+ * `prev_hash` followed by the canonical JSON (keys sorted, no spaces) of every other field.
+ */
+export interface AuditEvent {
+  /** Position in the chain: 1, 2, 3… without gaps. */
+  seq: number;
+  /** RFC 3339 time. */
+  time: string;
+  /** Principal id, or `anonymous`. */
+  principal: string;
+  /** The API method: `CreateVersion`, `DownloadArtifact`, `ReadAudit`… */
+  action: string;
+  /** Full resource name: `namespaces/fraud/models/scorer/versions/3`. */
+  resource: string;
+  outcome: AuditOutcome;
+  permission: string | null;
+  request_id: string;
+  trace_id: string | null;
+  client_address: string | null;
+  /** SHA-256 (base64url) of the change's canonical request, for mutations. */
+  change_digest: string | null;
+  details: JsonObject | null;
+  /** Hash of event `seq - 1` (64 zeros for the first). */
+  prev_hash: string;
+  hash: string;
+}
+
+/** Filters of an audit listing or export; all given ones must match. */
+export interface AuditEventsFilter {
+  principal?: string | undefined;
+  /** Exact resource name; a trailing `*` matches every name starting with the rest (`namespaces/fraud/*`). */
+  resource?: string | undefined;
+  action?: string | undefined;
+  outcome?: AuditOutcome | undefined;
+  /** RFC 3339: events at or after it. */
+  since?: string | undefined;
+  /** RFC 3339: events before it. */
+  until?: string | undefined;
+}
+
+export interface ListAuditEventsRequest extends AuditEventsFilter, PageRequest {
+  /** `seq` (oldest first, the default) or `seq desc` (newest first). */
+  order_by?: string | undefined;
+}
+
+/** A signed statement that the chain's event `seq` had hash `hash`. */
+export interface AuditCheckpoint {
+  seq: number;
+  hash: string;
+  /** RFC 3339 time. */
+  time: string;
+  key_id: string;
+  /** Ed25519 signature (base64url) of the canonical JSON of seq, hash, time and key_id. */
+  signature: string;
+}
+
+/** Why verification stopped: which event (or checkpoint seq) and how it was tampered with. */
+export interface AuditInvalid {
+  seq: number;
+  reason: 'modified' | 'deleted' | 'inserted' | 'reordered' | 'checkpoint_signature' | 'checkpoint_mismatch';
+  message: string;
+}
+
+/** The verdict of `audit.verify`. */
+export interface AuditVerification {
+  valid: boolean;
+  events_checked: number;
+  checkpoints_checked: number;
+  /** The head the walk went to; later events are left for the next run. */
+  head_seq: number;
+  /** The keys whose checkpoints were checked: compare them with the ones you trust. */
+  key_ids: string[];
+  first_invalid?: AuditInvalid | undefined;
+}
+
+/** Progress of a verification: events checked so far out of the head's seq. */
+export type AuditProgress = (eventsChecked: number, total: number) => void;
+
+/** The key that signs audit checkpoints. */
+export interface AuditPublicKey {
+  key_id: string;
+  algorithm: 'Ed25519';
+  /** SPKI PEM. */
+  public_key: string;
+}
+
+// ---- Lineage: datasets, runs, lineage graphs, the version timeline, OpenLineage ----
+
+/** A dataset: `namespaces/{ns}/datasets/{dataset_id}`. */
+export interface Dataset {
+  name: string;
+  uid: string;
+  namespace: string;
+  dataset_id: string;
+  description: string;
+  labels: Labels;
+  /** Highest version number; 0 when the dataset has none. */
+  latest_version: number;
+  create_time: string;
+  update_time: string;
+  etag: string;
+}
+
+/** What the data was when a model used it: `…/datasets/{dataset}/versions/{n}`, identified by URI + digest. */
+export interface DatasetVersion {
+  name: string;
+  uid: string;
+  dataset: string;
+  version: number;
+  uri: string;
+  digest: string;
+  size_bytes: number | null;
+  format: string | null;
+  metadata: JsonObject;
+  created_by: string;
+  create_time: string;
+}
+
+export const RUN_KINDS = ['training', 'evaluation'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+export const RUN_STATUSES = ['running', 'succeeded', 'failed'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** A training or evaluation run: `namespaces/{ns}/runs/{run_id}`. */
+export interface Run {
+  name: string;
+  uid: string;
+  namespace: string;
+  run_id: string;
+  kind: RunKind;
+  status: RunStatus;
+  description: string;
+  labels: Labels;
+  code_commit: string;
+  parameters: JsonObject;
+  metrics: JsonObject;
+  environment: JsonObject;
+  start_time: string | null;
+  end_time: string | null;
+  created_by: string;
+  create_time: string;
+  update_time: string;
+  etag: string;
+}
+
+export interface CreateDatasetRequest {
+  dataset_id: string;
+  description?: string | undefined;
+  labels?: Labels | undefined;
+}
+
+export interface CreateDatasetVersionRequest {
+  /** With a scheme: `s3://…`, `gs://…`, `file:///…`. */
+  uri: string;
+  /** `algorithm:hex`, e.g. `sha256:…`. */
+  digest: string;
+  size_bytes?: number | undefined;
+  format?: string | undefined;
+  metadata?: JsonObject | undefined;
+}
+
+export interface CreateRunRequest {
+  run_id: string;
+  kind: RunKind;
+  /** Default `succeeded`. */
+  status?: RunStatus | undefined;
+  description?: string | undefined;
+  labels?: Labels | undefined;
+  code_commit?: string | undefined;
+  parameters?: JsonObject | undefined;
+  metrics?: JsonObject | undefined;
+  environment?: JsonObject | undefined;
+  /** RFC 3339. */
+  start_time?: string | undefined;
+  end_time?: string | undefined;
+}
+
+export interface UpdateRunRequest {
+  status?: RunStatus | undefined;
+  description?: string | undefined;
+  labels?: Labels | undefined;
+  metrics?: JsonObject | undefined;
+  end_time?: string | undefined;
+}
+
+/** Lineage to record, by resource name; edges already recorded are kept. */
+export interface LineageInput {
+  trained_on?: string[] | undefined;
+  evaluated_on?: string[] | undefined;
+  produced_by?: string | undefined;
+  derived_from?: string[] | undefined;
+}
+
+/** The lineage a version records. */
+export interface VersionLineage {
+  version: string;
+  trained_on: string[];
+  evaluated_on: string[];
+  produced_by: string | null;
+  derived_from: string[];
+  /** True from approval on: the lineage can no longer change. */
+  frozen: boolean;
+}
+
+export const LINEAGE_DIRECTIONS = ['upstream', 'downstream', 'both'] as const;
+export type LineageDirection = (typeof LINEAGE_DIRECTIONS)[number];
+
+export interface LineageRequest {
+  /** Default `upstream` from a version, `downstream` from a dataset version. */
+  direction?: LineageDirection | undefined;
+  /** Levels to walk: 1-10, default 3. */
+  depth?: number | undefined;
+}
+
+export interface LineageNode {
+  name: string;
+  type: 'model_version' | 'dataset_version' | 'run' | 'deployment';
+  depth: number;
+  status?: string;
+  model?: string;
+  version?: number;
+  artifact_digest?: string | null;
+  dataset?: string;
+  uri?: string;
+  digest?: string;
+  run_kind?: RunKind;
+  code_commit?: string;
+  serving?: { version: number; percent: number }[];
+}
+
+/** "source kind target": a version `trained_on` a dataset version, a deployment `serves` a version. */
+export interface LineageEdge {
+  source: string;
+  target: string;
+  kind: 'trained_on' | 'evaluated_on' | 'produced_by' | 'derived_from' | 'serves';
+}
+
+export interface LineageGraph {
+  root: string;
+  direction: LineageDirection;
+  depth: number;
+  nodes: LineageNode[];
+  edges: LineageEdge[];
+  /** True when the walk stopped at the node cap. */
+  truncated: boolean;
+}
+
+export const TIMELINE_KINDS = [
+  'created',
+  'transition',
+  'approval',
+  'alias_set',
+  'alias_unset',
+  'updated',
+  'lineage_recorded',
+  'deployed',
+  'undeployed',
+] as const;
+export type TimelineKind = (typeof TIMELINE_KINDS)[number];
+
+/** One entry of a version's timeline. */
+export interface TimelineEntry {
+  time: string;
+  kind: TimelineKind;
+  actor: string;
+  summary: string;
+  details: JsonObject;
+}
+
+/** An OpenLineage (spec 2-0-2) RunEvent, as Quiver exports it. */
+export interface OpenLineageRunEvent {
+  eventType: 'COMPLETE';
+  eventTime: string;
+  run: { runId: string; facets: Record<string, JsonObject> };
+  job: { namespace: string; name: string; facets: Record<string, JsonObject> };
+  inputs: { namespace: string; name: string; facets: Record<string, JsonObject> }[];
+  outputs: { namespace: string; name: string; facets: Record<string, JsonObject> }[];
+  producer: string;
+  schemaURL: string;
 }

@@ -7,14 +7,14 @@ import {
   versionName,
 } from '@quiver/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer } from './server.js';
+import { startServer, TEST_TOKEN } from './server.js';
 
 let server: Awaited<ReturnType<typeof startServer>>;
 let client: QuiverClient;
 
 beforeAll(async () => {
   server = await startServer();
-  client = createClient({ baseUrl: server.url });
+  client = createClient({ baseUrl: server.url, token: TEST_TOKEN });
 });
 afterAll(() => server?.close());
 
@@ -94,7 +94,7 @@ describe('SDK against a real server', () => {
       requests++;
       return fetch(url, init);
     };
-    const paged = createClient({ baseUrl: server.url, fetch: counting });
+    const paged = createClient({ baseUrl: server.url, token: TEST_TOKEN, fetch: counting });
     await client.namespaces.create({ namespace_id: 'paging' });
     for (let i = 0; i < 7; i++) {
       await client.models.create('paging', { model_id: `m${i}`, labels: { team: i % 2 ? 'odd' : 'even' } });
@@ -174,9 +174,9 @@ describe('SDK against a real server', () => {
       seen.push(init.headers);
       return fetch(url, init);
     };
-    const authed = createClient({ baseUrl: `${server.url}/`, token: () => 'secret', fetch: spy });
+    const authed = createClient({ baseUrl: `${server.url}/`, token: () => TEST_TOKEN, fetch: spy });
     await authed.namespaces.list();
-    expect(seen[0]).toMatchObject({ authorization: 'Bearer secret' });
+    expect(seen[0]).toMatchObject({ authorization: `Bearer ${TEST_TOKEN}` });
     expect(seen[0]?.['user-agent']).toMatch(/^quiver-sdk-js\//);
     expect(seen[0]?.['idempotency-key']).toBeUndefined();
   });

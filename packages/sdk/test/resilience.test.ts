@@ -1,12 +1,12 @@
 import { createClient, type FetchLike, QuiverError } from '@quiver/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer } from './server.js';
+import { startServer, TEST_TOKEN } from './server.js';
 
 let server: Awaited<ReturnType<typeof startServer>>;
 
 beforeAll(async () => {
   server = await startServer();
-  const client = createClient({ baseUrl: server.url });
+  const client = createClient({ baseUrl: server.url, token: TEST_TOKEN });
   await client.namespaces.create({ namespace_id: 'retry' });
   await client.models.create('retry', { model_id: 'm' });
 });
@@ -45,7 +45,7 @@ async function failure(promise: Promise<unknown>): Promise<QuiverError> {
 
 describe('SDK retries, idempotency and cancellation', () => {
   it('returns the same version for the same idempotency key', async () => {
-    const client = createClient({ baseUrl: server.url });
+    const client = createClient({ baseUrl: server.url, token: TEST_TOKEN });
     const a = await client.versions.create(
       'retry',
       'm',
@@ -65,8 +65,14 @@ describe('SDK retries, idempotency and cancellation', () => {
 
   it('retries UNAVAILABLE network failures with the same key, then succeeds', async () => {
     const script = scripted((n, url, init) => (n <= 2 ? refused() : fetch(url, init)));
-    const client = createClient({ baseUrl: server.url, fetch: script.fetch, retryDelayMs: 5 });
-    const before = (await createClient({ baseUrl: server.url }).models.get('retry', 'm')).latest_version;
+    const client = createClient({
+      baseUrl: server.url,
+      token: TEST_TOKEN,
+      fetch: script.fetch,
+      retryDelayMs: 5,
+    });
+    const before = (await createClient({ baseUrl: server.url, token: TEST_TOKEN }).models.get('retry', 'm'))
+      .latest_version;
 
     const created = await client.versions.create('retry', 'm', { description: 'after two failures' });
 
@@ -83,8 +89,13 @@ describe('SDK retries, idempotency and cancellation', () => {
       if (n === 1) throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
       return res;
     });
-    const client = createClient({ baseUrl: server.url, fetch: script.fetch, retryDelayMs: 5 });
-    const direct = createClient({ baseUrl: server.url });
+    const client = createClient({
+      baseUrl: server.url,
+      token: TEST_TOKEN,
+      fetch: script.fetch,
+      retryDelayMs: 5,
+    });
+    const direct = createClient({ baseUrl: server.url, token: TEST_TOKEN });
     const before = (await direct.models.get('retry', 'm')).latest_version;
 
     const created = await client.versions.create('retry', 'm', { description: 'lost answer' });
@@ -109,7 +120,12 @@ describe('SDK retries, idempotency and cancellation', () => {
         }),
     };
     const script = scripted((n, url, init) => (n === 1 ? Promise.resolve(unavailable) : fetch(url, init)));
-    const client = createClient({ baseUrl: server.url, fetch: script.fetch, retryDelayMs: 5 });
+    const client = createClient({
+      baseUrl: server.url,
+      token: TEST_TOKEN,
+      fetch: script.fetch,
+      retryDelayMs: 5,
+    });
     expect((await client.models.get('retry', 'm')).model_id).toBe('m');
     expect(script.attempts.map((a) => a.key)).toEqual([undefined, undefined]);
   });
@@ -136,14 +152,14 @@ describe('SDK retries, idempotency and cancellation', () => {
 
   it('does not retry errors that are not transient', async () => {
     const script = scripted((_, url, init) => fetch(url, init));
-    const client = createClient({ baseUrl: server.url, fetch: script.fetch });
+    const client = createClient({ baseUrl: server.url, token: TEST_TOKEN, fetch: script.fetch });
     await failure(client.models.get('retry', 'missing'));
     expect(script.attempts).toHaveLength(1);
   });
 
   it('aborts an in-flight call with CANCELLED and does not retry it', async () => {
     const script = scripted((_, __, init) => hang(init.signal));
-    const client = createClient({ baseUrl: server.url, fetch: script.fetch });
+    const client = createClient({ baseUrl: server.url, token: TEST_TOKEN, fetch: script.fetch });
     const controller = new AbortController();
     const pending = client.versions.create('retry', 'm', {}, { signal: controller.signal });
     controller.abort();
@@ -154,7 +170,7 @@ describe('SDK retries, idempotency and cancellation', () => {
 
   it('does not even send a call whose signal is already aborted', async () => {
     const script = scripted((_, url, init) => fetch(url, init));
-    const client = createClient({ baseUrl: server.url, fetch: script.fetch });
+    const client = createClient({ baseUrl: server.url, token: TEST_TOKEN, fetch: script.fetch });
     const err = await failure(client.namespaces.list({}, { signal: AbortSignal.abort() }));
     expect(err.code).toBe('CANCELLED');
     expect(script.attempts).toHaveLength(0);
@@ -162,7 +178,13 @@ describe('SDK retries, idempotency and cancellation', () => {
 
   it('cuts slow attempts after timeoutMs and retries them', async () => {
     const script = scripted((_, __, init) => hang(init.signal));
-    const client = createClient({ baseUrl: server.url, fetch: script.fetch, retries: 1, retryDelayMs: 1 });
+    const client = createClient({
+      baseUrl: server.url,
+      token: TEST_TOKEN,
+      fetch: script.fetch,
+      retries: 1,
+      retryDelayMs: 1,
+    });
     const err = await failure(client.namespaces.get('retry', { timeoutMs: 20 }));
     expect(err).toMatchObject({ code: 'UNAVAILABLE', reason: 'DEADLINE_EXCEEDED' });
     expect(err.message).toContain('20 ms');
@@ -171,7 +193,7 @@ describe('SDK retries, idempotency and cancellation', () => {
 
   it('treats a caller AbortSignal.timeout as a deadline', async () => {
     const script = scripted((_, __, init) => hang(init.signal));
-    const client = createClient({ baseUrl: server.url, fetch: script.fetch });
+    const client = createClient({ baseUrl: server.url, token: TEST_TOKEN, fetch: script.fetch });
     const err = await failure(client.namespaces.get('retry', { signal: AbortSignal.timeout(20) }));
     expect(err).toMatchObject({ code: 'UNAVAILABLE', reason: 'DEADLINE_EXCEEDED' });
     expect(script.attempts).toHaveLength(1);
@@ -183,7 +205,12 @@ describe('SDK retries, idempotency and cancellation', () => {
       headers: { get: () => null },
       text: async () => '<html>Bad Gateway</html>',
     };
-    const client = createClient({ baseUrl: server.url, fetch: async () => badGateway, retries: 0 });
+    const client = createClient({
+      baseUrl: server.url,
+      token: TEST_TOKEN,
+      fetch: async () => badGateway,
+      retries: 0,
+    });
     const err = await failure(client.namespaces.list());
     expect(err).toMatchObject({ code: 'UNAVAILABLE', httpStatus: 502 });
     expect(err.message).toContain('Bad Gateway');

@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createQuiver, loadConfig } from '@quiver/server';
 
+/** The admin token of the test server (QUIVER_BOOTSTRAP_TOKEN); clients pass it as `token`. */
+export const TEST_TOKEN = 'qvr_quiver-test-token-0123456789abcdefghij';
+
 /** A real Quiver on an ephemeral port (REST and gRPC) with its own SQLite file. */
 export async function startServer(options: { pollMs?: number } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'quiver-sdk-'));
@@ -13,6 +16,7 @@ export async function startServer(options: { pollMs?: number } = {}) {
       QUIVER_GRPC_PORT: '0',
       QUIVER_HTTP_HOST: '127.0.0.1',
       QUIVER_LOG_LEVEL: 'silent',
+      QUIVER_BOOTSTRAP_TOKEN: TEST_TOKEN,
     }),
     { logger: false, ...options },
   );

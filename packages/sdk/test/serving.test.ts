@@ -10,7 +10,7 @@ import {
 } from '@quiver/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addModel, notAModel, referenceMlp, tinyMlp } from '../../server/test/support/onnx-models.js';
-import { startServer } from './server.js';
+import { startServer, TEST_TOKEN } from './server.js';
 
 let server: Awaited<ReturnType<typeof startServer>>;
 let client: QuiverClient;
@@ -52,7 +52,7 @@ async function* chunksOf(bytes: Uint8Array, size: number) {
 
 beforeAll(async () => {
   server = await startServer({ pollMs: 50 });
-  client = createClient({ baseUrl: server.url });
+  client = createClient({ baseUrl: server.url, token: TEST_TOKEN });
   await client.namespaces.create({ namespace_id: 'serve' });
   await client.models.create('serve', { model_id: 'mlp' });
 });
@@ -102,9 +102,12 @@ describe('artifacts', () => {
       return fetch(url, init as RequestInit);
     };
     const bytes = notAModel(100_000, 7);
-    await createClient({ baseUrl: server.url, fetch: spy }).artifacts.upload(chunksOf(bytes, 10_000), {
-      size: bytes.length,
-    });
+    await createClient({ baseUrl: server.url, token: TEST_TOKEN, fetch: spy }).artifacts.upload(
+      chunksOf(bytes, 10_000),
+      {
+        size: bytes.length,
+      },
+    );
     expect(sent[0]!.body).toBeInstanceOf(ReadableStream);
     // duplex: fetch sends a stream only with it; redirect: 'error' stops Node's fetch from keeping
     // a copy of every chunk (to replay the body on a redirect), which held whole uploads in memory.
@@ -132,7 +135,7 @@ describe('artifacts', () => {
       throw new Error('disk on fire');
     }
     for (const streamingUploads of [true, false]) {
-      const c = createClient({ baseUrl: server.url, streamingUploads });
+      const c = createClient({ baseUrl: server.url, token: TEST_TOKEN, streamingUploads });
       const err = await failure(c.artifacts.upload(broken()));
       expect(err).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'body' });
       expect(err.message).toContain('disk on fire');
@@ -177,7 +180,12 @@ describe('artifacts', () => {
       sent.push(init.body);
       return fetch(url, init as RequestInit);
     };
-    const legacy = createClient({ baseUrl: server.url, fetch: spy, streamingUploads: false });
+    const legacy = createClient({
+      baseUrl: server.url,
+      token: TEST_TOKEN,
+      fetch: spy,
+      streamingUploads: false,
+    });
     const progress = recorder();
     const stored = await legacy.artifacts.upload(chunksOf(bytes, 10_000), {
       size: bytes.length,

@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { relayInvalidations } from './adapters/memory/cluster-bus.js';
 import { SqlStore } from './adapters/sql/store.js';
 import type { Config } from './config/config.js';
 import { dialectFor } from './main.js';
@@ -32,6 +33,8 @@ export async function startCluster(
   const store = await SqlStore.open(dialectFor(config));
   await store.close();
   const workers: Worker[] = [];
+  // Each worker's committed changes invalidate the other workers' read caches.
+  relayInvalidations();
   let stopping = false;
   const listening = await Promise.all(
     Array.from({ length: config.workers }, (_, i) => {

@@ -1,12 +1,14 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { FastifyInstance } from 'fastify';
 import type { LogEvent } from 'kysely';
 import pino, { type Logger } from 'pino';
+import { loadAuditSigningKey } from './adapters/fs/audit-signing-key.js';
 import { FsArtifactStore } from './adapters/fs/fs-artifact-store.js';
 import { OnnxRuntime } from './adapters/onnx/onnx.runtime.js';
+import { readCacheFor } from './adapters/read-cache.js';
 import type { SqlDialect } from './adapters/sql/dialects/dialect.js';
 import { postgresDialect } from './adapters/sql/dialects/postgres.js';
 import { sqliteDialect } from './adapters/sql/dialects/sqlite.js';
@@ -18,12 +20,18 @@ import { Worker } from './jobs/worker.js';
 import { type Clock, type Ids, systemClock, uuidIds } from './ports/clock.js';
 import { AliasService } from './services/alias.service.js';
 import { ArtifactService } from './services/artifact.service.js';
+import { AuditService } from './services/audit.service.js';
+import { cacheInvalidation } from './services/cached-reads.js';
+import { DatasetService } from './services/dataset.service.js';
 import { DeploymentService, ROLLOUT_JOB, UNDEPLOY_JOB } from './services/deployment.service.js';
+import { createIam } from './services/iam/iam.js';
 import { InferenceService } from './services/inference/inference.service.js';
+import { LineageService } from './services/lineage.service.js';
 import { ModelService } from './services/model.service.js';
 import { Mutations } from './services/mutations.js';
 import { NamespaceService } from './services/namespace.service.js';
 import { OperationService } from './services/operation.service.js';
+import { RunService } from './services/run.service.js';
 import { VersionService } from './services/version.service.js';
 import { Metrics } from './telemetry/metrics.js';
 import { createTracing, querySpans, type Tracing } from './telemetry/tracing.js';
@@ -58,11 +66,15 @@ export interface Quiver {
   metrics: Metrics;
   /** OpenTelemetry tracing of this process (disabled, at no cost, without exporters). */
   tracing: Tracing;
+  /** The audit log: records denials and sensitive reads (AuditSink); mutations are audited by themselves. */
+  audit: AuditService;
   worker: Worker | null;
   grpc: GrpcServer | null;
   logger: Logger;
   /** Starts listening (REST, and gRPC where the role serves inference) and the worker; resolves with the REST address. */
   listen(): Promise<string>;
+  /** The admin API token this start created (first start only), to show once; written to `file` too. */
+  adminToken?: { secret: string; file: string };
   /** The bound gRPC port after listen() (0 when this role serves no gRPC). */
   grpcPort(): number;
   close(): Promise<void>;
@@ -73,7 +85,7 @@ export function dialectFor(config: Config, schema?: string): SqlDialect {
   if (url && /^postgres(ql)?:\/\//.test(url)) {
     return postgresDialect({ url, poolSize: config.databasePoolSize, ...(schema ? { schema } : {}) });
   }
-  return sqliteDialect(sqliteFile(config));
+  return sqliteDialect(sqliteFile(config), { checkpointIntervalMs: config.sqliteCheckpointMs });
 }
 
 /** The composition root: config → adapters → services → transports. Nothing listens until `listen()`. */
@@ -160,7 +172,28 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
     });
   }
   const mutations = new Mutations(store, clock.now);
-  const base = { store, clock, ids, tokens, mutations };
+  const installation = createHash('sha256').update(secret).digest('hex').slice(0, 16);
+  const cache = await readCacheFor(config, installation);
+  // Every committed change drops the cached reads it made stale, here and on the other instances.
+  mutations.observe(cacheInvalidation(cache));
+  metrics.watch({ cache: () => cache.stats() });
+  const audit = new AuditService({
+    store,
+    clock,
+    tokens,
+    mutations,
+    signer: loadAuditSigningKey({
+      value: config.auditSigningKey,
+      file: join(config.dataDir, 'audit-signing.key'),
+    }),
+    checkpointIntervalMs: serves.api || serves.worker ? config.auditCheckpointIntervalMs : 0,
+    onError: (err) => logger.warn({ err }, 'audit checkpoint failed'),
+  });
+  await audit.init();
+  // Every change appends its audit event inside its own transaction.
+  mutations.observe(audit);
+  const iam = await createIam(config, { store, mutations, clock, tokens, audit, logger });
+  const base = { store, clock, ids, tokens, mutations, cache };
   const services: Services = {
     namespaces: new NamespaceService(base),
     models: new ModelService(base),
@@ -172,6 +205,7 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
       artifacts: artifactStore,
       clock,
       maxBytes: config.artifactMaxBytes,
+      audit,
     }),
     deployments: new DeploymentService({
       store,
@@ -182,7 +216,19 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
       ...(tracing.enabled ? { traceContext: () => tracing.inject().traceparent ?? '' } : {}),
     }),
     operations: new OperationService({ store }),
+    datasets: new DatasetService(base),
+    runs: new RunService(base),
+    lineage: new LineageService({
+      store,
+      mutations,
+      clock,
+      tokens,
+      producer: `urn:quiver:server:${VERSION}`,
+    }),
+    audit,
     inference,
+    principals: iam.principals,
+    roles: iam.roles,
   };
   const readiness = [
     { name: 'database', check: () => store.ping() },
@@ -203,6 +249,7 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
   ];
   const rest = await buildRestApp({
     services,
+    access: iam.access,
     serve: serves,
     readiness,
     logger: options.logger === false ? false : logger,
@@ -215,6 +262,7 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
   const grpc = serves.inference
     ? buildGrpcServer({
         inference,
+        access: iam.access,
         health: inferenceHealth(inference),
         logger,
         version: VERSION,
@@ -240,14 +288,19 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
     rest,
     metrics,
     tracing,
+    audit,
     worker,
     grpc,
     logger,
     grpcPort: () => boundGrpc,
+    ...(iam.bootstrap.secret
+      ? { adminToken: { secret: iam.bootstrap.secret, file: iam.bootstrap.file! } }
+      : {}),
     async listen() {
       if (serves.inference) await inference.start();
       started = true;
       worker?.start();
+      audit.start();
       if (grpc) boundGrpc = await grpc.start(config.httpHost, config.grpcPort);
       const address = await rest.listen({ host: config.httpHost, port: config.httpPort });
       logger.info(
@@ -264,10 +317,12 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
       cut.unref();
       await Promise.all([rest.close(), grpc && started ? grpc.close(grace) : undefined, worker?.stop(grace)]);
       clearTimeout(cut);
+      await audit.stop();
       inference.stop();
       await runtime.close();
       artifactStore.close();
       await store.close();
+      await cache.close();
       await tracing.shutdown().catch((err: unknown) => logger.warn({ err }, 'flushing spans failed'));
     },
   };

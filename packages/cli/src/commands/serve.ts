@@ -117,7 +117,7 @@ Examples:
       if (server.isClusterWorker()) {
         server.reportListening(address, quiver.grpcPort());
       } else {
-        io.err(welcome(address, quiver.grpcPort(), config, version, io));
+        io.err(welcome(address, quiver.grpcPort(), config, version, io, quiver.adminToken));
       }
       const signal = await io.waitForStop();
       io.err(`\n${signal}: shutting down…\n`);
@@ -127,7 +127,14 @@ Examples:
 }
 
 /** The first screen: where things are and what to type next. */
-export function welcome(address: string, grpcPort: number, config: Config, version: string, io: Io): string {
+export function welcome(
+  address: string,
+  grpcPort: number,
+  config: Config,
+  version: string,
+  io: Io,
+  adminToken?: { secret: string; file: string },
+): string {
   const url = new URL(address);
   if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = 'localhost';
   const base = url.origin;
@@ -145,7 +152,17 @@ export function welcome(address: string, grpcPort: number, config: Config, versi
   Health    ${base}/readyz
 ${grpcPort ? `  gRPC      ${url.hostname}:${grpcPort}  (Open Inference Protocol v2)\n` : ''}  Data      ${database}
   Logs      JSON on stdout, level ${config.logLevel}
-
+${
+  adminToken
+    ? `
+  First start: the admin's API token (shown once; also in ${adminToken.file}, mode 0600)
+  Token     ${adminToken.secret}
+  The CLI on this machine reads that file; elsewhere: export QUIVER_TOKEN=<token>
+`
+    : config.auth === 'off'
+      ? '\n  WARNING   QUIVER_AUTH=off: no authentication, every caller is an admin.\n'
+      : ''
+}
   Next, in another terminal:
 ${needsUrl ? `    export QUIVER_URL=${base}\n` : ''}    quiver namespaces create demo --description "My first namespace"
     quiver models create demo/classifier --label team=ml

@@ -17,6 +17,14 @@ export interface Config {
   /** Unset: SQLite in the data dir. `postgres://…`: PostgreSQL. */
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  /** Bytes the in-process read cache may hold; 0 switches it off. */
+  cacheMaxMb: number;
+  /** Longest life of a cache entry: the staleness bound should an invalidation message be lost. */
+  cacheTtlMs: number;
+  /** Redis for invalidations between instances on several machines; unset = none (one machine). */
+  redisUrl: string | undefined;
+  /** SQLite: WAL checkpoints from a background thread every this many ms; 0 = inside commits. */
+  sqliteCheckpointMs: number;
   logLevel: LogLevel;
   bodyLimitBytes: number;
   artifactMaxBytes: number;
@@ -30,6 +38,23 @@ export interface Config {
   otelExporters: OtelExporter[];
   /** Fraction of new traces sampled (0..1); a caller's sampled flag is followed. */
   otelSampling: number;
+  /** Ed25519 private key (PKCS#8 PEM or base64 DER) signing audit checkpoints; unset: `{dataDir}/audit-signing.key`. */
+  auditSigningKey: string | undefined;
+  /** How often the audit chain's head is signed when it moved; 0 disables periodic checkpoints. */
+  auditCheckpointIntervalMs: number;
+  /** `off` makes every caller an admin-like `anonymous` principal (local experiments only). */
+  auth: 'on' | 'off';
+  /** An API token (`qvr_…`) made valid for the admin principal at start (automation, tests). */
+  bootstrapToken: string | undefined;
+  oidcIssuer: string | undefined;
+  oidcAudience: string | undefined;
+  oidcGroupsClaim: string;
+  oidcJwksUri: string | undefined;
+  /** How long a token's principal and permissions are cached in memory. */
+  authCacheTtlMs: number;
+  /** Requests per second per principal (token bucket); 0 = no limit. */
+  rateLimitRps: number;
+  rateLimitBurst: number;
 }
 
 type Parser<T> = (raw: string, name: string) => T;
@@ -149,6 +174,40 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     parse: (raw, name) => integer(raw, name, 1, 256),
   },
   {
+    key: 'cacheMaxMb',
+    env: 'QUIVER_CACHE_MAX_MB',
+    default: '256',
+    doc: 'Memory the read cache (models, versions, model lists) may use per process; 0 switches it off. Entries are dropped by the changes that touch them, in this process at once and in others through the invalidation bus.',
+    parse: (raw, name) => integer(raw, name, 0, 1 << 20),
+  },
+  {
+    key: 'cacheTtlMs',
+    env: 'QUIVER_CACHE_TTL_MS',
+    default: '300000',
+    doc: 'Longest life of a read-cache entry: the bound on a stale read should an invalidation message between instances be lost.',
+    parse: (raw, name) => integer(raw, name, 1, 86_400_000),
+  },
+  {
+    key: 'redisUrl',
+    env: 'QUIVER_REDIS_URL',
+    default: undefined,
+    doc: 'Redis (`redis://host:6379/0`) carrying cache invalidations between instances on different machines. Unset: processes of one `quiver serve --workers N` tell each other directly; a single process needs nothing.',
+    parse: (raw, name) => {
+      if (!/^rediss?:\/\/\S+$/.test(raw))
+        throw new ConfigError(
+          `${name} must be a redis:// or rediss:// URL (the value is not shown: it may hold a password).`,
+        );
+      return raw;
+    },
+  },
+  {
+    key: 'sqliteCheckpointMs',
+    env: 'QUIVER_SQLITE_CHECKPOINT_MS',
+    default: '250',
+    doc: "SQLite: copy the write-ahead log into the database file from a background thread this often, instead of inside the commit that fills it (0 = inside commits, SQLite's default). Keeps checkpoints off the request path.",
+    parse: (raw, name) => integer(raw, name, 0, 60_000),
+  },
+  {
     key: 'workerConcurrency',
     env: 'QUIVER_WORKER_CONCURRENCY',
     default: '4',
@@ -205,6 +264,92 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
       return n;
     },
   },
+  {
+    key: 'auditSigningKey',
+    env: 'QUIVER_AUDIT_SIGNING_KEY',
+    default: undefined,
+    doc: 'The Ed25519 private key that signs audit checkpoints: a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----…`) or the base64 of its DER. Unset: `{data_dir}/audit-signing.key`, created (mode 0600) on first start. See docs/security.md for rotation.',
+    parse: (raw) => raw,
+  },
+  {
+    key: 'auditCheckpointIntervalMs',
+    env: 'QUIVER_AUDIT_CHECKPOINT_INTERVAL_MS',
+    default: '60000',
+    doc: 'How often the head of the audit chain is signed (a checkpoint), when it moved since the last one. 0 disables periodic checkpoints (`POST /v1/audit:checkpoint` still signs on demand).',
+    parse: (raw, name) => integer(raw, name, 0, 86_400_000),
+  },
+  {
+    key: 'auth',
+    env: 'QUIVER_AUTH',
+    default: 'on',
+    doc: 'Authentication and permission checks. `off` makes every caller an admin-like `anonymous` principal and logs a loud warning: for local experiments only.',
+    parse: oneOf(['on', 'off'] as const),
+  },
+  {
+    key: 'bootstrapToken',
+    env: 'QUIVER_BOOTSTRAP_TOKEN',
+    default: undefined,
+    doc: 'An API token (`qvr_` and 32-128 letters, digits, `-`, `_`) made valid for the `admin` principal at every start, for automation and tests. Unset: the first start creates a random one, prints it once and writes it to `{data_dir}/admin-token` (mode 0600).',
+    parse: (raw, name) => {
+      if (/^qvr_[A-Za-z0-9_-]{32,128}$/.test(raw)) return raw;
+      throw new ConfigError(`${name} must be qvr_ followed by 32 to 128 letters, digits, '-' or '_'.`);
+    },
+  },
+  {
+    key: 'oidcIssuer',
+    env: 'QUIVER_OIDC_ISSUER',
+    default: undefined,
+    doc: 'OIDC issuer URL whose JWTs are accepted as bearer tokens (verified against its JWKS, found by discovery). Needs `QUIVER_OIDC_AUDIENCE`.',
+    parse: (raw, name) => {
+      if (URL.canParse(raw) && /^https?:$/.test(new URL(raw).protocol)) return raw;
+      throw new ConfigError(`${name} must be an http(s) URL; got '${raw}'.`);
+    },
+  },
+  {
+    key: 'oidcAudience',
+    env: 'QUIVER_OIDC_AUDIENCE',
+    default: undefined,
+    doc: "The `aud` a JWT must carry to be accepted (this server's client id at the identity provider).",
+    parse: (raw) => raw,
+  },
+  {
+    key: 'oidcGroupsClaim',
+    env: 'QUIVER_OIDC_GROUPS_CLAIM',
+    default: 'groups',
+    doc: "The JWT claim listing the caller's groups; role bindings to `groups/{name}` apply to them.",
+    parse: (raw) => raw,
+  },
+  {
+    key: 'oidcJwksUri',
+    env: 'QUIVER_OIDC_JWKS_URI',
+    default: undefined,
+    doc: "The issuer's JWKS URL, when discovery (`{issuer}/.well-known/openid-configuration`) is not available.",
+    parse: (raw, name) => {
+      if (URL.canParse(raw)) return raw;
+      throw new ConfigError(`${name} must be a URL; got '${raw}'.`);
+    },
+  },
+  {
+    key: 'authCacheTtlMs',
+    env: 'QUIVER_AUTH_CACHE_TTL_MS',
+    default: '5000',
+    doc: "How long a token's principal and permissions are kept in memory. Revocations and binding changes apply at once on the instance that made them, and within this time on the others.",
+    parse: (raw, name) => integer(raw, name, 0, 300_000),
+  },
+  {
+    key: 'rateLimitRps',
+    env: 'QUIVER_RATE_LIMIT_RPS',
+    default: '0',
+    doc: 'Requests per second each principal may send, per instance (token bucket); beyond it `RESOURCE_EXHAUSTED` with `Retry-After`. 0 = no limit.',
+    parse: (raw, name) => integer(raw, name, 0, 10_000_000),
+  },
+  {
+    key: 'rateLimitBurst',
+    env: 'QUIVER_RATE_LIMIT_BURST',
+    default: '100',
+    doc: 'Requests a principal may send at once above its rate (the bucket size) when `QUIVER_RATE_LIMIT_RPS` is set.',
+    parse: (raw, name) => integer(raw, name, 1, 10_000_000),
+  },
 ];
 
 export class ConfigError extends Error {
@@ -230,6 +375,10 @@ export function loadConfig(
       problems.push(err instanceof Error ? err.message : String(err));
     }
   }
+  if ((env.QUIVER_OIDC_ISSUER || undefined) !== undefined && !env.QUIVER_OIDC_AUDIENCE)
+    problems.push(
+      'QUIVER_OIDC_ISSUER is set but QUIVER_OIDC_AUDIENCE is not: JWTs must be checked for their audience.',
+    );
   if (problems.length) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   return { ...(out as unknown as Config), ...withoutUndefined(overrides) };
 }

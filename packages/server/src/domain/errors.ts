@@ -78,6 +78,9 @@ export const REASONS = {
   ALIAS_NOT_FOUND: { code: 'NOT_FOUND', doc: 'The model has no alias with that name.' },
   ARTIFACT_NOT_FOUND: { code: 'NOT_FOUND', doc: 'No artifact is stored under that digest.' },
   DEPLOYMENT_NOT_FOUND: { code: 'NOT_FOUND', doc: 'No deployment has that name.' },
+  DATASET_NOT_FOUND: { code: 'NOT_FOUND', doc: 'The dataset does not exist in the namespace.' },
+  DATASET_VERSION_NOT_FOUND: { code: 'NOT_FOUND', doc: 'The dataset has no version with that number.' },
+  RUN_NOT_FOUND: { code: 'NOT_FOUND', doc: 'The run does not exist in the namespace.' },
   OPERATION_NOT_FOUND: { code: 'NOT_FOUND', doc: 'No operation has that id.' },
   ROUTE_NOT_FOUND: { code: 'NOT_FOUND', doc: 'No API method answers this path and HTTP method.' },
   IDEMPOTENCY_KEY_TAKEN: {
@@ -86,6 +89,12 @@ export const REASONS = {
   },
   NAMESPACE_EXISTS: { code: 'ALREADY_EXISTS', doc: 'A namespace with that id already exists.' },
   MODEL_EXISTS: { code: 'ALREADY_EXISTS', doc: 'A model with that id already exists in the namespace.' },
+  DATASET_EXISTS: { code: 'ALREADY_EXISTS', doc: 'A dataset with that id already exists in the namespace.' },
+  DATASET_VERSION_EXISTS: {
+    code: 'ALREADY_EXISTS',
+    doc: 'The dataset already has a version with the same URI and digest; details name it.',
+  },
+  RUN_EXISTS: { code: 'ALREADY_EXISTS', doc: 'A run with that id already exists in the namespace.' },
   ILLEGAL_TRANSITION: {
     code: 'FAILED_PRECONDITION',
     doc: 'The version cannot move from its current status to the requested one; details list the allowed targets.',
@@ -98,12 +107,40 @@ export const REASONS = {
     code: 'FAILED_PRECONDITION',
     doc: 'The model still has versions that are not archived; archive them or delete with `force=true`.',
   },
+  MODEL_HAS_DEPLOYMENTS: {
+    code: 'FAILED_PRECONDITION',
+    doc: 'Deployments still serve the model; delete them first (`DELETE /v1/deployments/{id}`), even with `force=true`.',
+  },
+  MODEL_HAS_DESCENDANTS: {
+    code: 'FAILED_PRECONDITION',
+    doc: 'Versions of other models record a version of this model as their parent; deleting it would erase their lineage.',
+  },
   DEPLOYMENT_EXISTS: { code: 'ALREADY_EXISTS', doc: 'A deployment with that name already exists.' },
   DEPLOYMENT_DELETING: {
     code: 'FAILED_PRECONDITION',
     doc: 'The deployment is being deleted; it cannot change any more.',
   },
   NAMESPACE_NOT_EMPTY: { code: 'FAILED_PRECONDITION', doc: 'The namespace still contains models.' },
+  AUDIT_LOG_EMPTY: {
+    code: 'FAILED_PRECONDITION',
+    doc: 'The audit log has no event yet, so there is no head to sign in a checkpoint.',
+  },
+  LINEAGE_FROZEN: {
+    code: 'FAILED_PRECONDITION',
+    doc: 'The version is approved (or later in its lifecycle): its lineage can no longer change.',
+  },
+  LINEAGE_CYCLE: {
+    code: 'FAILED_PRECONDITION',
+    doc: 'A derived-from edge would make a version its own ancestor; the message names the cycle.',
+  },
+  LINEAGE_CONFLICT: {
+    code: 'FAILED_PRECONDITION',
+    doc: 'The version already records a different produced-by run; lineage is additive.',
+  },
+  LINEAGE_TOO_LARGE: {
+    code: 'INVALID_ARGUMENT',
+    doc: 'The lineage of a version would exceed a per-version edge limit (see docs/lineage.md).',
+  },
   CONCURRENT_UPDATE: {
     code: 'ABORTED',
     doc: 'A concurrent change won the race; retrying the request is safe.',
@@ -123,6 +160,58 @@ export const REASONS = {
   TOO_MANY_ITEMS: {
     code: 'RESOURCE_EXHAUSTED',
     doc: 'A batch or list asks for more items than the allowed maximum.',
+  },
+  CREDENTIALS_MISSING: {
+    code: 'UNAUTHENTICATED',
+    doc: 'The request carries no `Authorization: Bearer …` header (gRPC: `authorization` metadata).',
+  },
+  TOKEN_INVALID: {
+    code: 'UNAUTHENTICATED',
+    doc: 'The bearer token is malformed, unknown, forged, or a JWT with a wrong signature, issuer, audience or algorithm.',
+  },
+  TOKEN_EXPIRED: { code: 'UNAUTHENTICATED', doc: 'The API token or JWT has expired.' },
+  TOKEN_REVOKED: { code: 'UNAUTHENTICATED', doc: 'The API token was revoked.' },
+  PRINCIPAL_DISABLED: { code: 'UNAUTHENTICATED', doc: 'The principal of the token is disabled.' },
+  PERMISSION_DENIED: {
+    code: 'PERMISSION_DENIED',
+    doc: 'The caller lacks the permission on the resource; details name the permission and the scope.',
+  },
+  SEPARATION_OF_DUTIES: {
+    code: 'PERMISSION_DENIED',
+    doc: 'The namespace separates duties: the creator of a version may not approve it.',
+  },
+  APPROVAL_REQUIRED: {
+    code: 'FAILED_PRECONDITION',
+    doc: 'The namespace requires approval for deploy: only `approved` versions may be deployed.',
+  },
+  PRINCIPAL_NOT_FOUND: { code: 'NOT_FOUND', doc: 'No principal has that id.' },
+  TOKEN_NOT_FOUND: { code: 'NOT_FOUND', doc: 'The principal has no API token with that id.' },
+  ROLE_NOT_FOUND: { code: 'NOT_FOUND', doc: 'No built-in or custom role has that id.' },
+  BINDING_NOT_FOUND: { code: 'NOT_FOUND', doc: 'No role binding has that id.' },
+  PRINCIPAL_EXISTS: {
+    code: 'ALREADY_EXISTS',
+    doc: 'A principal with that id (or mapped to that OIDC subject) already exists.',
+  },
+  ROLE_EXISTS: {
+    code: 'ALREADY_EXISTS',
+    doc: 'A role with that id already exists (built-in ids are reserved).',
+  },
+  BINDING_EXISTS: {
+    code: 'ALREADY_EXISTS',
+    doc: 'The role is already bound to the member at that scope.',
+  },
+  ROLE_IN_USE: {
+    code: 'FAILED_PRECONDITION',
+    doc: 'The custom role is still bound; delete its bindings first.',
+  },
+  BUILT_IN_ROLE: { code: 'FAILED_PRECONDITION', doc: 'Built-in roles cannot be changed or deleted.' },
+  RATE_LIMITED: {
+    code: 'RESOURCE_EXHAUSTED',
+    doc: 'The principal sent more requests than its rate limit allows; retry after `Retry-After` seconds.',
+  },
+  IDENTITY_PROVIDER_UNAVAILABLE: {
+    code: 'UNAVAILABLE',
+    doc: 'The OIDC issuer (its discovery document or key set) could not be reached to verify a JWT.',
   },
   DATABASE_UNAVAILABLE: {
     code: 'UNAVAILABLE',

@@ -10,12 +10,16 @@ export const ORDER_FIELDS = {
   namespaces: ['name', 'namespace_id', 'create_time'],
   models: ['name', 'model_id', 'create_time', 'update_time', 'latest_version'],
   versions: ['version', 'name', 'create_time', 'update_time'],
+  datasets: ['name', 'dataset_id', 'create_time'],
+  runs: ['name', 'run_id', 'create_time'],
 } as const;
 
 export const DEFAULT_ORDER = {
   namespaces: { field: 'name', desc: false },
   models: { field: 'name', desc: false },
   versions: { field: 'version', desc: true },
+  datasets: { field: 'name', desc: false },
+  runs: { field: 'create_time', desc: true },
 } as const satisfies Record<keyof typeof ORDER_FIELDS, OrderBy>;
 
 /** Parses AIP-132 `order_by`: one field, optionally followed by `asc` or `desc`. */

@@ -1,4 +1,5 @@
 import type { VersionStatus } from './lifecycle.js';
+import type { Grants } from './permissions.js';
 import type { Signature } from './tensors.js';
 
 /** Resource shapes as the API shows them (snake_case, the same in REST, gRPC and the SDK). */
@@ -50,6 +51,15 @@ export interface Version {
   etag: string;
 }
 
+/** What a status query needs of a version (`versions:batchGetStatus`): a fraction of the full resource. */
+export interface VersionStatusView {
+  name: string;
+  version: number;
+  status: VersionStatus;
+  update_time: string;
+  etag: string;
+}
+
 export interface VersionArtifact {
   digest: string;
   size_bytes: number;
@@ -57,7 +67,16 @@ export interface VersionArtifact {
   format: string | null;
 }
 
-export const HISTORY_KINDS = ['created', 'transition', 'alias_set', 'alias_unset', 'updated'] as const;
+export const HISTORY_KINDS = [
+  'created',
+  'transition',
+  'alias_set',
+  'alias_unset',
+  'updated',
+  'lineage_recorded',
+  'deployed',
+  'undeployed',
+] as const;
 export type HistoryKind = (typeof HISTORY_KINDS)[number];
 
 export interface HistoryEntry {
@@ -76,9 +95,21 @@ export interface Page<T> {
   next_page_token: string;
 }
 
-/** Who is asking. Authentication (a later capability) fills this in; until then requests are `anonymous`. */
+export const PRINCIPAL_KINDS = ['user', 'service_account'] as const;
+export type PrincipalKind = (typeof PRINCIPAL_KINDS)[number];
+
+/** Who is asking, as authentication established it (see services/iam). */
 export interface Actor {
+  /** Principal id (`admin`, `ci-bot`), or `anonymous` when authentication is off. */
   principal: string;
+  kind?: PrincipalKind | undefined;
+  /** Groups from the identity provider (OIDC), for group bindings. */
+  groups?: readonly string[] | undefined;
+  /**
+   * What the caller may do; lists are filtered by it. Absent on calls the server makes itself
+   * (jobs, seeding, tests of the services): the transports, which check every request, always set it.
+   */
+  grants?: Grants | undefined;
 }
 
 export const ANONYMOUS: Actor = { principal: 'anonymous' };

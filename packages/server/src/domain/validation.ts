@@ -11,6 +11,16 @@ export const LIMITS = {
   metadataBytes: 64 * 1024,
   metadataDepth: 32,
   reason: 1024,
+  /** Lineage, per model version: bounded so that no graph read or cycle check can run away. */
+  lineageTrainedOn: 64,
+  lineageEvaluatedOn: 64,
+  lineageDerivedFrom: 16,
+  /** A lineage read walks at most this many levels and returns at most this many nodes (then `truncated`). */
+  lineageDepth: 10,
+  lineageNodes: 500,
+  /** Dataset version URIs and run code commits/parameters. */
+  uri: 2048,
+  runJsonBytes: 64 * 1024,
 } as const;
 
 export function checkLabels(labels: unknown, field = 'labels'): Labels {

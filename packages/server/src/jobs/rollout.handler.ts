@@ -10,6 +10,7 @@ import type { DeploymentRecord, Job, ResolvedTarget } from '../ports/serving.rep
 import type { UnitOfWork } from '../ports/unit-of-work.js';
 import { ROLLOUT_JOB, toDeployment, UNDEPLOY_JOB } from '../services/deployment.service.js';
 import { withSpan } from '../telemetry/tracing.js';
+import { actorOf, recordServingChanges } from './serving-history.js';
 import { type JobHandler, type JobRun, PermanentJobError } from './worker.js';
 
 export interface RolloutDeps {
@@ -103,6 +104,16 @@ export function rolloutHandler(deps: RolloutDeps): JobHandler {
           ) {
             return false;
           }
+          const by = actorOf(job.payload);
+          await recordServingChanges(
+            repos,
+            current,
+            current.resolved,
+            resolved,
+            by,
+            time,
+            `rollout ${summary}`,
+          );
           const after = await repos.deployments.get(p.deployment_id);
           const result = toDeployment(after ?? current) as unknown as Record<string, unknown>;
           await repos.operations.finish(p.operation, { result }, time);
@@ -153,6 +164,8 @@ export function undeployHandler(deps: RolloutDeps): JobHandler {
         await store.write(async (repos) => {
           await repos.operations.progress(p.operation, 50, 'removing', clock.now());
           await repos.deployments.delete(current.pk);
+          const by = actorOf(job.payload);
+          await recordServingChanges(repos, current, current.resolved, [], by, clock.now(), 'undeployed');
           await repos.operations.finish(
             p.operation,
             { result: { name: deploymentName(p.deployment_id), deleted: true } },

@@ -1,3 +1,5 @@
+import type { AuditCheckpoint, AuditEvent, ChainHead } from '../domain/audit-chain.js';
+
 /** What an audit event says happened to a request: done, refused by access control, or failed. */
 export const AUDIT_OUTCOMES = ['success', 'denied', 'failed'] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
@@ -29,4 +31,59 @@ export interface AuditEntry {
  */
 export interface AuditSink {
   record(entry: AuditEntry): Promise<void>;
+}
+
+/** Filters of an audit event listing; all given ones must match. */
+export interface AuditFilter {
+  principal?: string | undefined;
+  /** An exact resource name, or with `resourcePrefix` every name starting with it. */
+  resource?: string | undefined;
+  resourcePrefix?: boolean | undefined;
+  action?: string | undefined;
+  outcome?: AuditOutcome | undefined;
+  /** Epoch milliseconds, inclusive. */
+  since?: number | undefined;
+  /** Epoch milliseconds, exclusive. */
+  until?: number | undefined;
+}
+
+/** A trusted checkpoint signing key (every key that ever signed stays, so old checkpoints verify). */
+export interface AuditKey {
+  key_id: string;
+  /** SPKI PEM of the Ed25519 public key. */
+  public_key: string;
+  create_time: string;
+}
+
+/**
+ * Storage of the audit chain. Appends run in the caller's transaction: `lockHead` first (it
+ * serialises appenders until the transaction ends), then `insert` the event sealed onto it.
+ */
+export interface AuditRepository {
+  /** The chain's head, locked against other appenders until the transaction ends. */
+  lockHead(): Promise<ChainHead>;
+  /** The head without a lock (verification bounds its walk with it). */
+  head(): Promise<ChainHead>;
+  insert(event: AuditEvent): Promise<void>;
+  /** Events matching `filter` after (or before, when `desc`) seq `after`, in seq order. */
+  list(filter: AuditFilter, after: number | null, desc: boolean, limit: number): Promise<AuditEvent[]>;
+  /** Events with seq in (after, upTo], ascending: verification and export read the log in such batches. */
+  scan(after: number, upTo: number, limit: number): Promise<AuditEvent[]>;
+  insertCheckpoint(cp: AuditCheckpoint): Promise<void>;
+  lastCheckpoint(): Promise<AuditCheckpoint | undefined>;
+  /** Checkpoints with seq in (after, upTo], ascending. */
+  checkpoints(after: number, upTo: number, limit: number): Promise<AuditCheckpoint[]>;
+  /** Records a signing key's public half, once. */
+  registerKey(key: AuditKey): Promise<void>;
+  keys(): Promise<AuditKey[]>;
+}
+
+/** Signs checkpoints of the chain's head (Ed25519). */
+export interface AuditSigner {
+  /** Identifies the key in checkpoints: the first 16 hex digits of SHA-256 over its public key (SPKI DER). */
+  readonly keyId: string;
+  /** SPKI PEM of the public key, published at GET /v1/audit/public-key. */
+  readonly publicKeyPem: string;
+  /** Base64url Ed25519 signature of `payload`. */
+  sign(payload: Buffer): string;
 }

@@ -1,7 +1,26 @@
 import type { FilterExpr } from '../domain/filter.js';
 import type { VersionStatus } from '../domain/lifecycle.js';
 import type { Keyset } from '../domain/page-token.js';
-import type { HistoryEntry, HistoryKind, Labels, Model, Namespace, Version } from '../domain/resources.js';
+import type { Visibility } from '../domain/permissions.js';
+import type {
+  HistoryEntry,
+  HistoryKind,
+  JsonObject,
+  Labels,
+  Model,
+  Namespace,
+  Version,
+  VersionStatusView,
+} from '../domain/resources.js';
+import type { AuditRepository } from './audit.js';
+import type {
+  BindingRepository,
+  PolicyRepository,
+  PrincipalRepository,
+  RoleRepository,
+  TokenRepository,
+} from './iam.repositories.js';
+import type { DatasetRepository, LineageRepository, RunRepository } from './lineage.repositories.js';
 import type {
   ArtifactRepository,
   DeploymentRepository,
@@ -17,6 +36,8 @@ export interface ListQuery {
   after: Keyset | null;
   /** Rows to return; repositories return at most this many. */
   limit: number;
+  /** Only rows in these scopes (the caller's permissions); absent or `all`: no restriction. */
+  visible?: Visibility | undefined;
 }
 
 export interface Listed<T> {
@@ -118,6 +139,8 @@ export interface VersionRepository {
   setStatus(pk: number, from: VersionStatus, to: VersionStatus, time: number): Promise<boolean>;
   /** Reads many versions in a bounded number of queries; `index` of each result is its position in `lookups`. */
   batchGet(lookups: readonly VersionLookup[]): Promise<{ index: number; version: Version }[]>;
+  /** Like batchGet, reading only what a status view needs (one narrow index probe chain per name). */
+  batchGetStatus(lookups: readonly VersionLookup[]): Promise<{ index: number; version: VersionStatusView }[]>;
 }
 
 export interface AliasRepository {
@@ -138,6 +161,8 @@ export interface NewHistoryEntry {
   actor: string;
   reason: string;
   time: number;
+  /** Structured context for the timeline (the deployment, the lineage recorded). */
+  details?: JsonObject | undefined;
 }
 
 export interface HistoryRepository {
@@ -182,6 +207,15 @@ export interface Repositories {
   jobs: JobRepository;
   deployments: DeploymentRepository;
   operations: OperationRepository;
+  datasets: DatasetRepository;
+  runs: RunRepository;
+  lineage: LineageRepository;
+  audit: AuditRepository;
+  principals: PrincipalRepository;
+  tokens: TokenRepository;
+  roles: RoleRepository;
+  bindings: BindingRepository;
+  policies: PolicyRepository;
 }
 
 /** Rows for bulk loading (benchmark datasets); written in multi-row statements within one transaction. */

@@ -1,3 +1,4 @@
+import type { Visibility } from '../domain/permissions.js';
 import type { Signature } from '../domain/tensors.js';
 
 /** What the registry knows about stored bytes (the bytes themselves are in the ArtifactStore). */
@@ -17,6 +18,8 @@ export interface ArtifactRepository {
   get(digest: string): Promise<ArtifactRecord | undefined>;
   /** Adds what was learnt later (format, signature) to an existing record. */
   describe(digest: string, format: string, signature: Signature): Promise<void>;
+  /** Models whose versions point at the artifact, at most `limit` (permission checks of downloads). */
+  usedBy(digest: string, limit: number): Promise<{ namespace: string; model: string }[]>;
 }
 
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
@@ -123,7 +126,8 @@ export interface DeploymentRepository {
   create(input: NewDeployment): Promise<DeploymentRecord>;
   get(deploymentId: string): Promise<DeploymentRecord | undefined>;
   getMany(deploymentIds: readonly string[]): Promise<DeploymentRecord[]>;
-  list(after: number | null, limit: number): Promise<DeploymentRecord[]>;
+  /** `visible` restricts the list to the caller's scopes (filtered inside the query). */
+  list(after: number | null, limit: number, visible?: Visibility): Promise<DeploymentRecord[]>;
   /** New spec: bumps generation, status back to pending. */
   respec(
     pk: number,

@@ -21,6 +21,8 @@ export interface ArtifactServiceDeps {
   clock: Clock;
   /** Largest artifact accepted, in bytes. */
   maxBytes: number;
+  /** Downloads are sensitive reads: each is recorded in the audit log. */
+  audit?: { recordRead(ctx: CallContext, action: string, resource: string): Promise<void> } | undefined;
 }
 
 /** An artifact as the API shows it. */
@@ -130,6 +132,13 @@ export class ArtifactService {
       digest,
       slice.partial ? { start: slice.start, end: slice.end } : undefined,
     );
+    try {
+      await this.deps.audit?.recordRead(ctx, 'DownloadArtifact', `artifacts/${digest}`);
+    } catch (err) {
+      // No bytes leave without their audit event.
+      stream.destroy();
+      throw err;
+    }
     return { ...slice, stream };
   }
 }

@@ -9,7 +9,8 @@ import {
   type TrafficInput,
 } from '../domain/deployments.js';
 import { QuiverError } from '../domain/errors.js';
-import { parseModelName } from '../domain/names.js';
+import { parseModelName, versionName } from '../domain/names.js';
+import { GLOBAL, visibleTo } from '../domain/permissions.js';
 import { etagOf, rfc3339 } from '../domain/resources.js';
 import type { Clock, Ids } from '../ports/clock.js';
 import type { Repositories } from '../ports/repositories.js';
@@ -128,10 +129,11 @@ export class DeploymentService {
     return toDeployment(record);
   }
 
-  async list(_ctx: CallContext, request: { page_size?: number | undefined; after?: number | undefined }) {
+  async list(ctx: CallContext, request: { page_size?: number | undefined; after?: number | undefined }) {
     const limit = Math.min(Math.max(request.page_size || 50, 1), 1000);
+    const visible = visibleTo(ctx.actor, 'deployments.list', GLOBAL);
     const rows = await this.deps.store.read((repos) =>
-      repos.deployments.list(request.after ?? null, limit + 1),
+      repos.deployments.list(request.after ?? null, limit + 1, visible),
     );
     const page = rows.slice(0, limit);
     return { deployments: page.map(toDeployment), next: rows.length > limit ? page.at(-1)!.pk : null };
@@ -266,9 +268,18 @@ async function checkTargets(
   key: Awaited<ReturnType<typeof requireModel>>,
   traffic: ReturnType<typeof normaliseTraffic>,
 ) {
+  const policy = await repos.policies.get(key.namespace);
   for (const t of traffic) {
     const number = await resolveRef(repos, key, t.ref);
-    if (!(await repos.versions.key(key.pk, number))) throw versionNotFound(key, number);
+    const version = await repos.versions.key(key.pk, number);
+    if (!version) throw versionNotFound(key, number);
+    if (policy?.require_approval_for_deploy && version.status !== 'approved') {
+      throw new QuiverError(
+        'APPROVAL_REQUIRED',
+        `Namespace '${key.namespace}' deploys only approved versions; version ${number} is ${version.status}.`,
+        { details: { resource: versionName(key.namespace, key.model_id, number), status: version.status } },
+      );
+    }
   }
   return traffic.map((t) => ({ version: t.version, percent: t.percent }));
 }
@@ -278,7 +289,7 @@ async function enqueue(
   kind: string,
   opKind: OperationRecord['kind'],
   record: DeploymentRecord,
-  _ctx: CallContext,
+  ctx: CallContext,
   time: number,
   traceContext: string,
 ) {
@@ -297,6 +308,8 @@ async function enqueue(
         deployment_id: record.deployment_id,
         generation: record.generation,
         operation: id,
+        // The version timeline credits the deployment to whoever asked for it.
+        actor: ctx.actor.principal,
       },
       maxAttempts: ROLLOUT_ATTEMPTS,
       runAfter: time,

@@ -1,10 +1,13 @@
 import { QuiverError } from '../domain/errors.js';
 import { assertId, modelName } from '../domain/names.js';
 import type { PageTokenCodec } from '../domain/page-token.js';
+import { GLOBAL, type Scope, type Visibility, visibleTo } from '../domain/permissions.js';
 import { etagOf, type Labels, type Model, type Page } from '../domain/resources.js';
 import { checkLabels, checkText, LIMITS } from '../domain/validation.js';
+import type { ReadCache } from '../ports/cache.js';
 import type { Clock, Ids } from '../ports/clock.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
+import { cachedRead, cacheKeys, cacheTags } from './cached-reads.js';
 import type { CallContext, ListRequest } from './context.js';
 import { listPage } from './listing.js';
 import { checkEtag, modelNotFound, requireModel, staleEtag } from './lookups.js';
@@ -18,6 +21,8 @@ export interface ModelServiceDeps {
   clock: Clock;
   ids: Ids;
   tokens: PageTokenCodec;
+  /** Model reads and lists are served from here while no change has touched them. */
+  cache: ReadCache;
 }
 
 export interface ModelPatch {
@@ -64,15 +69,32 @@ export class ModelService {
   async get(_ctx: CallContext, namespace: string, model: string): Promise<Model> {
     assertId('namespace', namespace);
     assertId('model', model);
-    return this.deps.store.read(async (repos) => {
-      const found = await repos.models.get(namespace, model);
-      if (found) return found;
-      await requireModel(repos, namespace, model);
-      throw modelNotFound(namespace, model);
-    });
+    const tags = [cacheTags.namespace(namespace), cacheTags.model(namespace, model)];
+    return cachedRead(this.deps.cache, cacheKeys.model(namespace, model), tags, () =>
+      this.deps.store.read(async (repos) => {
+        const found = await repos.models.get(namespace, model);
+        if (found) return found;
+        await requireModel(repos, namespace, model);
+        throw modelNotFound(namespace, model);
+      }),
+    );
   }
 
-  async list(_ctx: CallContext, namespace: string, request: ListRequest): Promise<Page<Model>> {
+  async list(ctx: CallContext, namespace: string, request: ListRequest): Promise<Page<Model>> {
+    const scope: Scope = namespace === ALL_NAMESPACES ? GLOBAL : { kind: 'namespace', namespace };
+    const visible = visibleTo(ctx.actor, 'models.list', scope);
+    // A caller who sees only part of the list gets its own page, filtered in the query, never cached.
+    if (visible !== 'all') return this.#list(namespace, request, visible);
+    const { page_size, page_token, filter, order_by } = request;
+    const key = cacheKeys.modelList(namespace, [page_size, page_token, filter, order_by]);
+    const tags =
+      namespace === ALL_NAMESPACES
+        ? [cacheTags.allLists]
+        : [cacheTags.namespace(namespace), cacheTags.lists(namespace)];
+    return cachedRead(this.deps.cache, key, tags, () => this.#list(namespace, request));
+  }
+
+  #list(namespace: string, request: ListRequest, visible: Visibility = 'all'): Promise<Page<Model>> {
     return this.deps.store.read(async (repos) => {
       let namespacePk: number | null = null;
       if (namespace !== ALL_NAMESPACES) {
@@ -82,7 +104,7 @@ export class ModelService {
         namespacePk = pk;
       }
       return listPage(this.deps.tokens, 'models', namespace, request, (query) =>
-        repos.models.list(namespacePk, query),
+        repos.models.list(namespacePk, { ...query, visible }),
       );
     });
   }
@@ -144,6 +166,25 @@ export class ModelService {
             'MODEL_HAS_VERSIONS',
             `Model '${model}' has ${live} version(s) that are not archived; archive them first or delete with force.`,
             { details: { resource: modelName(namespace, model), live_versions: live } },
+          );
+        }
+        // Deployments name the model; deleting it under them would strand what they serve.
+        const deployments = await repos.deployments.forModel(key.pk);
+        if (deployments.length > 0) {
+          const ids = deployments.map((d) => d.deployment_id);
+          throw new QuiverError(
+            'MODEL_HAS_DEPLOYMENTS',
+            `Model '${model}' is deployed by ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}; delete those deployments first.`,
+            { details: { resource: modelName(namespace, model), deployments: ids.slice(0, 50) } },
+          );
+        }
+        // Lineage is a record: versions elsewhere derived from this model keep their parents.
+        const descendants = await repos.lineage.descendantsOutside(key.pk, 50);
+        if (descendants.length > 0) {
+          throw new QuiverError(
+            'MODEL_HAS_DESCENDANTS',
+            `Model '${model}' has versions that ${descendants[0]}${descendants.length > 1 ? ' and others' : ''} derive from; their lineage would be lost.`,
+            { details: { resource: modelName(namespace, model), descendants } },
           );
         }
         await repos.models.delete(key.pk);

@@ -1,6 +1,7 @@
 import { QuiverError } from '../domain/errors.js';
 import { assertId, namespaceName } from '../domain/names.js';
 import type { PageTokenCodec } from '../domain/page-token.js';
+import { GLOBAL, visibleTo } from '../domain/permissions.js';
 import type { Namespace, Page } from '../domain/resources.js';
 import { checkText, LIMITS } from '../domain/validation.js';
 import type { Clock, Ids } from '../ports/clock.js';
@@ -46,9 +47,12 @@ export class NamespaceService {
     return found;
   }
 
-  async list(_ctx: CallContext, request: ListRequest): Promise<Page<Namespace>> {
+  async list(ctx: CallContext, request: ListRequest): Promise<Page<Namespace>> {
+    const visible = visibleTo(ctx.actor, 'namespaces.list', GLOBAL);
     return this.deps.store.read((repos) =>
-      listPage(this.deps.tokens, 'namespaces', '', request, (query) => repos.namespaces.list(query)),
+      listPage(this.deps.tokens, 'namespaces', '', request, (query) =>
+        repos.namespaces.list({ ...query, visible }),
+      ),
     );
   }
 }

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { CacheStats } from '../ports/cache.js';
 import type { ServingMetrics } from '../ports/metrics.js';
 import { DEPLOYMENT_STATUSES, type DeploymentStatus } from '../ports/serving.repositories.js';
 
@@ -10,6 +11,8 @@ export interface MetricsSources {
   jobs?: () => Promise<{ queued: number; running: number; oldestDueAgeMs: number }>;
   /** Models the runtime holds. */
   models?: () => readonly { sizeBytes: number }[];
+  /** The read cache's counters. */
+  cache?: () => CacheStats;
 }
 
 export interface MetricsOptions {
@@ -144,6 +147,42 @@ export class Metrics implements ServingMetrics {
       registers,
       collect() {
         this.set((sources.models?.() ?? []).reduce((n, m) => n + m.sizeBytes, 0));
+      },
+    });
+    const cache = () => sources.cache?.();
+    for (const [name, help, pick] of [
+      ['quiver_cache_hits_total', 'Reads the read cache answered.', (c: CacheStats) => c.hits],
+      [
+        'quiver_cache_misses_total',
+        'Reads the read cache passed to the database.',
+        (c: CacheStats) => c.misses,
+      ],
+      [
+        'quiver_cache_invalidations_total',
+        'Invalidations applied (local and from other instances).',
+        (c: CacheStats) => c.invalidations,
+      ],
+    ] as const) {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const stats = cache();
+          // The cache keeps the running totals; the counter mirrors them at each scrape.
+          if (stats) {
+            this.reset();
+            this.inc(pick(stats));
+          }
+        },
+      });
+    }
+    new Gauge({
+      name: 'quiver_cache_bytes',
+      help: 'Approximate bytes the read cache holds.',
+      registers,
+      collect() {
+        this.set(cache()?.bytes ?? 0);
       },
     });
     if (options.processMetrics !== false)

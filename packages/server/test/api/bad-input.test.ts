@@ -9,7 +9,7 @@ import {
   newNamespace,
   newVersion,
 } from '../support/api.js';
-import { backends, testQuiver } from '../support/databases.js';
+import { AUTH, backends, testQuiver } from '../support/databases.js';
 import { nested, q, uniqueId } from './helpers.js';
 
 const BACKENDS = await backends();
@@ -115,7 +115,12 @@ describe.each(BACKENDS)('bad input (%s)', (backend) => {
       // Fastify reads text/plain itself; the body is then a string, which is not the object the method wants.
       const text = await api.call(method, url, JSON.stringify(body), { 'content-type': 'text/plain' });
       expectError(text, 400, 'INVALID_ARGUMENT');
-      const none = await ctx.quiver.rest.inject({ method, url, payload: JSON.stringify(body) });
+      const none = await ctx.quiver.rest.inject({
+        headers: AUTH,
+        method,
+        url,
+        payload: JSON.stringify(body),
+      });
       expect(none.statusCode).toBe(415);
       expect(JSON.parse(none.body).error.details.reason).toBe('UNSUPPORTED_MEDIA_TYPE');
     });

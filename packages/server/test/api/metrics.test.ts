@@ -1,7 +1,7 @@
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Quiver } from '../../src/main.js';
-import { testQuiver } from '../support/databases.js';
+import { AUTH, testQuiver } from '../support/databases.js';
 import { tinyMlp } from '../support/onnx-models.js';
 import { oipClient, waitFor } from '../support/serving.js';
 
@@ -70,7 +70,7 @@ describe('GET /metrics (REST)', () => {
   let quiver: Quiver;
   let close: () => Promise<void>;
   const call = (method: 'GET' | 'POST', url: string, payload?: object) =>
-    quiver.rest.inject({ method, url, ...(payload ? { payload } : {}) });
+    quiver.rest.inject({ headers: AUTH, method, url, ...(payload ? { payload } : {}) });
   const scrape = async () => {
     const res = await call('GET', '/metrics');
     expect(res.statusCode).toBe(200);
@@ -153,12 +153,13 @@ describe('GET /metrics (gRPC and inference)', () => {
     const binary = body instanceof Uint8Array;
     const res = await fetch(base + path, {
       method,
-      ...(body !== undefined
-        ? {
-            headers: { 'content-type': binary ? 'application/octet-stream' : 'application/json' },
-            body: binary ? body : JSON.stringify(body),
-          }
-        : {}),
+      headers: {
+        ...AUTH,
+        ...(body !== undefined
+          ? { 'content-type': binary ? 'application/octet-stream' : 'application/json' }
+          : {}),
+      },
+      ...(body !== undefined ? { body: binary ? body : JSON.stringify(body) } : {}),
     });
     const text = await res.text();
     return {

@@ -309,7 +309,7 @@ describe.each(BACKENDS)('registry API (%s)', (backend) => {
           metadata: { accuracy: 0.9 + i / 100, params: { depth: i } },
           source_uri: `s3://bucket/model/${i + 1}`,
           aliases: [],
-          created_by: 'anonymous',
+          created_by: 'admin',
         });
         expectResourceMeta(res.body, `namespaces/${ns}/models/${model}/versions/${i + 1}`);
         expect((await api.get(`${url}/versions/${i + 1}`)).body).toEqual(res.body);
@@ -379,7 +379,7 @@ describe.each(BACKENDS)('registry API (%s)', (backend) => {
       expect(res.headers.etag).toBe(res.body.etag);
       expect((await api.get(`${url}/versions/1`)).body).toEqual(res.body);
       const entries = await history(`${url}/versions/1`);
-      expect(entries.at(-1)).toMatchObject({ kind: 'updated', actor: 'anonymous' });
+      expect(entries.at(-1)).toMatchObject({ kind: 'updated', actor: 'admin' });
     });
 
     it('rejects a PATCH of immutable version fields such as metadata', async () => {
@@ -424,7 +424,7 @@ describe.each(BACKENDS)('registry API (%s)', (backend) => {
         from_status: from,
         to_status: to,
         reason: `to ${to}`,
-        actor: 'anonymous',
+        actor: 'admin',
       });
     });
 
@@ -506,7 +506,7 @@ describe.each(BACKENDS)('registry API (%s)', (backend) => {
       ]);
       for (const e of entries) {
         expect(e.version).toBe(1);
-        expect(e.actor).toBe('anonymous');
+        expect(e.actor).toBe('admin');
         expectRfc3339(e.time);
       }
       const times = entries.map((e) => Date.parse(e.time));

@@ -1,4 +1,3 @@
-import * as grpcJs from '@grpc/grpc-js';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,8 +5,8 @@ import { loadConfig } from '../../src/config/config.js';
 import { tinyMlp } from '../../src/dev/onnx-builder.js';
 import { createQuiver, type Quiver } from '../../src/main.js';
 import { createTracing } from '../../src/telemetry/tracing.js';
-import { type TestDatabase, testDatabase } from '../support/databases.js';
-import { httpApi, oipClient, waitFor } from '../support/serving.js';
+import { AUTH, type TestDatabase, testDatabase } from '../support/databases.js';
+import { adminMetadata, httpApi, oipClient, waitFor } from '../support/serving.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT_ID = '00f067aa0ba902b7';
@@ -132,7 +131,7 @@ describe('tracing', () => {
     expect(load.attributes['quiver.artifact.digest']).toBe(up.body.digest);
 
     exporter.reset();
-    const metadata = new grpcJs.Metadata();
+    const metadata = adminMetadata();
     metadata.set('traceparent', `00-${TRACE_ID}-${PARENT_ID}-01`);
     await new Promise((resolve, reject) =>
       grpc.client.ModelInfer(
@@ -194,7 +193,7 @@ describe('tracing off', () => {
       const res = await quiver.rest.inject({
         method: 'GET',
         url: '/v1/namespaces',
-        headers: { traceparent: `00-${TRACE_ID}-${PARENT_ID}-01` },
+        headers: { ...AUTH, traceparent: `00-${TRACE_ID}-${PARENT_ID}-01` },
       });
       expect(res.statusCode).toBe(200);
       expect(res.headers.traceparent).toBeUndefined();

@@ -208,6 +208,58 @@ describe.each(BACKENDS)('unit of work (%s)', (backend) => {
     expect(await store.read((r) => r.namespaces.get(next.namespace_id))).toBeDefined();
   });
 
+  it('isolates the writes that arrive together: each fails or commits alone, in order', async () => {
+    const m = await seedModel();
+    const names = Array.from({ length: 12 }, () => newNamespace());
+    const boom = new Error('boom');
+    const results = await Promise.allSettled(
+      names.map((ns, i) =>
+        store.write(async (r) => {
+          await r.namespaces.create(ns);
+          // Every third write changes something and then fails: its changes must vanish alone.
+          if (i % 3 === 1) {
+            await r.models.nextVersion(m.pk, T0);
+            throw boom;
+          }
+          return r.models.nextVersion(m.pk, T0);
+        }),
+      ),
+    );
+    const kept = names.filter((_, i) => i % 3 !== 1);
+    expect(
+      results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason),
+    ).toEqual(Array(4).fill(boom));
+    // The successful writes saw each other's numbers and none saw a failed one's change
+    // (on SQLite they run in submission order; PostgreSQL commits them in its own order).
+    const numbers = results
+      .filter((r) => r.status === 'fulfilled')
+      .map((r) => (r as PromiseFulfilledResult<number>).value);
+    expect(backend === 'sqlite' ? numbers : numbers.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const ns of names) {
+      const stored = await store.read((r) => r.namespaces.get(ns.namespace_id));
+      expect(stored !== undefined).toBe(kept.includes(ns));
+    }
+    if (backend === 'sqlite') {
+      // They really did share transactions (the point of group commit on a single-writer database).
+      const stats = store.groupCommitStats!;
+      expect(stats.writes).toBeGreaterThan(stats.batches);
+    }
+  });
+
+  it('keeps a write that fails on a constraint from spoiling the writes committed with it', async () => {
+    const m = await seedModel();
+    const fresh = newNamespace();
+    const [dup, ok] = await Promise.allSettled([
+      store.write(async (r) =>
+        r.models.create(newModel((await r.namespaces.pkOf(m.ns))!, { model_id: m.model })),
+      ),
+      store.write((r) => r.namespaces.create(fresh)),
+    ]);
+    expect(dup.status).toBe('rejected');
+    expect(ok.status).toBe('fulfilled');
+    expect(await store.read((r) => r.namespaces.get(fresh.namespace_id))).toBeDefined();
+  });
+
   it('answers a ping', async () => {
     await expect(store.ping()).resolves.toBeUndefined();
   });

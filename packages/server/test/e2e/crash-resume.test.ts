@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { createQuiver, type Quiver } from '../../src/main.js';
-import { backends, type TestDatabase, testDatabase } from '../support/databases.js';
+import { backends, TEST_TOKEN, type TestDatabase, testDatabase } from '../support/databases.js';
 import { heavyModel, waitFor } from '../support/serving.js';
 
 const BACKENDS = await backends();
@@ -46,6 +46,7 @@ describe.each(BACKENDS)('a rollout survives SIGKILL of its worker (%s)', (backen
       QUIVER_HTTP_PORT: '0',
       QUIVER_HTTP_HOST: '127.0.0.1',
       QUIVER_JOB_LEASE_MS: '1500',
+      QUIVER_BOOTSTRAP_TOKEN: TEST_TOKEN,
       ...(db.config.databaseUrl ? { QUIVER_DATABASE_URL: db.config.databaseUrl } : {}),
       ...(db.schema ? { QUIVER_TEST_PG_SCHEMA: db.schema } : {}),
     };

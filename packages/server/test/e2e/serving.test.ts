@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { createQuiver, type Quiver } from '../../src/main.js';
-import { backends, type TestDatabase, testDatabase } from '../support/databases.js';
+import { AUTH, backends, TEST_TOKEN, type TestDatabase, testDatabase } from '../support/databases.js';
 import { addModel, notAModel, referenceMlp, tinyMlp } from '../support/onnx-models.js';
 import { expectClose, httpApi, oipClient, waitFor } from '../support/serving.js';
 
@@ -96,7 +96,7 @@ describe.each(BACKENDS)('serving end to end (%s)', (backend) => {
     });
 
     // The watch stream sends the operation until it is done.
-    const stream = await fetch(`${base}/v1/${accepted.body.name}:watch`);
+    const stream = await fetch(`${base}/v1/${accepted.body.name}:watch`, { headers: AUTH });
     expect(stream.headers.get('content-type')).toContain('text/event-stream');
     const events = (await stream.text()).split('\n\n').filter((e) => e.startsWith('event: operation'));
     const last = JSON.parse(events.at(-1)!.split('data: ')[1]!);
@@ -275,6 +275,13 @@ describe.each(BACKENDS)('serving end to end (%s)', (backend) => {
     });
     expect(batch.body.deployments.map((d: any) => d.deployment_id)).toEqual(['fraud-prod', 'adder']);
     expect(batch.body.missing).toEqual(['deployments/absent']);
+    // A deployed model cannot be deleted from under its deployment, even with force.
+    const refused = await api('DELETE', '/v1/namespaces/math/models/adder?force=true');
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.details).toMatchObject({
+      reason: 'MODEL_HAS_DEPLOYMENTS',
+      deployments: ['adder'],
+    });
     const del = await api('DELETE', '/v1/deployments/adder');
     expect(del.status).toBe(202);
     await waitFor(
@@ -282,6 +289,7 @@ describe.each(BACKENDS)('serving end to end (%s)', (backend) => {
       (o) => o.done,
     );
     expect((await api('GET', '/v1/deployments/adder')).status).toBe(404);
+    expect((await api('DELETE', '/v1/namespaces/math/models/adder?force=true')).status).toBe(204);
     await waitFor(
       () =>
         grpc.call('ModelReady', { name: 'adder' }).then(
@@ -337,20 +345,24 @@ describe('configuration', () => {
   it('serves only management under --role api and only inference under --role inference', async () => {
     const db = await testDatabase('sqlite');
     const api = await createQuiver(loadConfig({ ...envOf(db), QUIVER_ROLE: 'api' }), { logger: false });
-    expect((await api.rest.inject({ url: '/v2/health/ready' })).statusCode).toBe(404);
-    expect((await api.rest.inject({ url: '/v1/namespaces' })).statusCode).toBe(200);
+    expect((await api.rest.inject({ headers: AUTH, url: '/v2/health/ready' })).statusCode).toBe(404);
+    expect((await api.rest.inject({ headers: AUTH, url: '/v1/namespaces' })).statusCode).toBe(200);
     expect(api.worker).toBeNull();
     await api.close();
     const inference = await createQuiver(loadConfig({ ...envOf(db), QUIVER_ROLE: 'inference' }), {
       logger: false,
     });
-    expect((await inference.rest.inject({ url: '/v1/namespaces' })).statusCode).toBe(404);
-    expect((await inference.rest.inject({ url: '/v2/health/live' })).statusCode).toBe(200);
+    expect((await inference.rest.inject({ headers: AUTH, url: '/v1/namespaces' })).statusCode).toBe(404);
+    expect((await inference.rest.inject({ headers: AUTH, url: '/v2/health/live' })).statusCode).toBe(200);
     await inference.close();
     await db.drop();
   });
 });
 
 function envOf(db: TestDatabase): Record<string, string> {
-  return { QUIVER_DATA_DIR: db.config.dataDir, QUIVER_LOG_LEVEL: 'silent' };
+  return {
+    QUIVER_DATA_DIR: db.config.dataDir,
+    QUIVER_LOG_LEVEL: 'silent',
+    QUIVER_BOOTSTRAP_TOKEN: TEST_TOKEN,
+  };
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { expect } from 'vitest';
+import { TEST_TOKEN } from './databases.js';
 
 export interface Answer<T = any> {
   status: number;
@@ -7,14 +8,19 @@ export interface Answer<T = any> {
   headers: Record<string, unknown>;
 }
 
-/** A small REST client over inject(): JSON in, JSON out. */
-export function client(app: FastifyInstance) {
+/**
+ * A small REST client over inject(): JSON in, JSON out. It authenticates as the test admin
+ * unless given another token (`null`: no Authorization header at all).
+ */
+export function client(app: FastifyInstance, token: string | null = TEST_TOKEN) {
+  const auth: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` };
   const call = async <T = any>(
     method: NonNullable<InjectOptions['method']>,
     url: string,
     body?: unknown,
-    headers: Record<string, string> = {},
+    given: Record<string, string> = {},
   ): Promise<Answer<T>> => {
+    const headers = { ...auth, ...given };
     const res = await app.inject({
       method,
       url,
@@ -22,7 +28,8 @@ export function client(app: FastifyInstance) {
       ...(body === undefined ? {} : { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
     let parsed: unknown = res.body;
-    if (res.body && String(res.headers['content-type'] ?? '').includes('json')) parsed = JSON.parse(res.body);
+    if (res.body && String(res.headers['content-type'] ?? '').includes('application/json'))
+      parsed = JSON.parse(res.body);
     return { status: res.statusCode, body: parsed as T, headers: res.headers };
   };
   return {

@@ -11,6 +11,11 @@ import { type Config, loadConfig } from '../../src/config/config.js';
 import { createQuiver, type Quiver } from '../../src/main.js';
 
 export const BACKENDS = ['sqlite', 'postgres'] as const;
+
+/** The admin's API token in every test Quiver (QUIVER_BOOTSTRAP_TOKEN); authentication stays on. */
+export const TEST_TOKEN = 'qvr_quiver-test-token-0123456789abcdefghij';
+/** The Authorization header of the test admin. */
+export const AUTH = { authorization: `Bearer ${TEST_TOKEN}` } as const;
 export type Backend = (typeof BACKENDS)[number];
 
 /** The local PostgreSQL of every dev machine and CI (trust auth); QUIVER_TEST_POSTGRES_URL overrides it. */
@@ -65,7 +70,12 @@ export async function testDatabase(
   if (backend === 'sqlite') {
     return {
       backend,
-      config: loadConfig({ QUIVER_DATA_DIR: dir, QUIVER_LOG_LEVEL: 'silent', ...env }),
+      config: loadConfig({
+        QUIVER_DATA_DIR: dir,
+        QUIVER_LOG_LEVEL: 'silent',
+        QUIVER_BOOTSTRAP_TOKEN: TEST_TOKEN,
+        ...env,
+      }),
       schema: undefined,
       drop: async () => rmSync(dir, { recursive: true, force: true }),
     };
@@ -78,6 +88,7 @@ export async function testDatabase(
       QUIVER_DATA_DIR: dir,
       QUIVER_DATABASE_URL: POSTGRES_URL,
       QUIVER_LOG_LEVEL: 'silent',
+      QUIVER_BOOTSTRAP_TOKEN: TEST_TOKEN,
       ...env,
     }),
     schema,

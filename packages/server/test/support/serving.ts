@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { expect } from 'vitest';
 import { LOADER_OPTIONS, OIP_PROTO_PATH } from '../../src/transports/grpc/server.js';
+import { AUTH, TEST_TOKEN } from './databases.js';
 import { buildModel, floatInitializer, node, valueInfo } from './onnx-models.js';
 
 /** A standard OIP gRPC client, generated from the same proto any KServe/Triton client uses. */
@@ -11,11 +12,19 @@ export function oipClient(port: number) {
     `127.0.0.1:${port}`,
     grpc.credentials.createInsecure(),
   );
-  const call = (method: string, request: unknown): Promise<any> =>
+  /** Authenticates as the test admin unless given other metadata. */
+  const call = (method: string, request: unknown, metadata = adminMetadata()): Promise<any> =>
     new Promise((resolve, reject) =>
-      client[method](request, (err: unknown, res: unknown) => (err ? reject(err) : resolve(res))),
+      client[method](request, metadata, (err: unknown, res: unknown) => (err ? reject(err) : resolve(res))),
     );
   return { client, call, close: () => client.close() };
+}
+
+/** gRPC metadata carrying a bearer token (the test admin's by default). */
+export function adminMetadata(token: string = TEST_TOKEN): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${token}`);
+  return metadata;
 }
 
 /** Waits for a condition with a deadline, polling (no fixed sleeps). */
@@ -62,7 +71,7 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
 
 /**
  * A fetch client for a listening Quiver: JSON bodies as JSON, byte bodies as octet-stream, and
- * JSON answers parsed. `base()` is read on every call, so it may be set after the client is made.
+ * JSON answers parsed, as the test admin. `base()` is read on every call, so it may be set after the client is made.
  */
 export function httpApi(base: () => string) {
   return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
@@ -70,7 +79,7 @@ export function httpApi(base: () => string) {
     const contentType = binary ? 'application/octet-stream' : 'application/json';
     const res = await fetch(base() + path, {
       method,
-      headers: { ...(body !== undefined ? { 'content-type': contentType } : {}), ...headers },
+      headers: { ...AUTH, ...(body !== undefined ? { 'content-type': contentType } : {}), ...headers },
       ...(body !== undefined ? { body: binary ? body : JSON.stringify(body) } : {}),
     });
     const text = await res.text();

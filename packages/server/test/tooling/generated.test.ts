@@ -5,6 +5,7 @@ import {
   errorsMarkdown,
   GENERATED,
   operationsMarkdown,
+  withPermissionTable,
 } from '../../../../scripts/lib/generated.js';
 import { breakingChanges } from '../../../../scripts/lib/openapi-compat.js';
 import { REASONS } from '../../src/domain/errors.js';
@@ -34,5 +35,10 @@ describe('committed generated files', () => {
 
   it('docs/operations.md documents every setting', () => {
     expect(read(GENERATED.operations), `${GENERATED.operations} ${STALE}`).toBe(operationsMarkdown());
+  });
+
+  it('docs/security.md carries the permission table of the code', () => {
+    const doc = read(GENERATED.security);
+    expect(doc, `${GENERATED.security} ${STALE}`).toBe(withPermissionTable(doc));
   });
 });

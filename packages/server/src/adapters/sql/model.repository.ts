@@ -11,6 +11,7 @@ import { updateLabelled, writeLabels } from './labelled-rows.js';
 import { MODEL_FILTER, MODEL_ORDER } from './list-schemas.js';
 import { afterKeyset, meta, parseLabels } from './rows.js';
 import type { Database } from './schema.js';
+import { visibleWhere } from './visibility.js';
 
 interface Row {
   id: number;
@@ -119,6 +120,8 @@ export class SqlModelRepository implements ModelRepository {
       q = q.where(
         compileFilter(validateFilter(query.filter, MODEL_FILTER), MODEL_FILTER, this.d.subqueryFence),
       );
+    const visible = visibleWhere(query.visible, 'namespaces.namespace_id', 'models.model_id');
+    if (visible) q = q.where(visible);
     if (query.after) q = q.where(afterKeyset(sort, 'models.id', query.orderBy.desc, query.after));
     const rows = (await q
       .orderBy(sql.ref(sort), dir)

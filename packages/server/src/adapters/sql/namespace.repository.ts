@@ -9,6 +9,7 @@ import { compileFilter } from './filter-sql.js';
 import { NAMESPACE_FILTER, NAMESPACE_ORDER } from './list-schemas.js';
 import { afterKeyset, meta } from './rows.js';
 import type { Database } from './schema.js';
+import { visibleWhere } from './visibility.js';
 
 type Row = Database['namespaces'] & { id: number };
 
@@ -65,6 +66,8 @@ export class SqlNamespaceRepository implements NamespaceRepository {
       q = q.where(
         compileFilter(validateFilter(query.filter, NAMESPACE_FILTER), NAMESPACE_FILTER, this.d.subqueryFence),
       );
+    const visible = visibleWhere(query.visible, 'namespaces.namespace_id');
+    if (visible) q = q.where(visible);
     if (query.after) q = q.where(afterKeyset(sort, 'namespaces.id', query.orderBy.desc, query.after));
     const rows = (await q
       .orderBy(sort as 'create_time', dir)

@@ -56,7 +56,57 @@ export interface Database {
     actor: string;
     reason: string;
     time: number;
+    /** JSON object: the deployment of a `deployed` entry, the edges of a `lineage_recorded` one. */
+    details: ColumnType<string | null, string | null | undefined, string | null>;
   };
+  datasets: {
+    id: Generated<number>;
+    uid: string;
+    namespace_pk: number;
+    dataset_id: string;
+    description: string;
+    labels: string;
+    latest_version: number;
+    create_time: number;
+    update_time: number;
+    revision: number;
+  };
+  dataset_versions: {
+    id: Generated<number>;
+    uid: string;
+    dataset_pk: number;
+    version: number;
+    uri: string;
+    digest: string;
+    size_bytes: number | null;
+    format: string | null;
+    metadata: string;
+    created_by: string;
+    create_time: number;
+  };
+  runs: {
+    id: Generated<number>;
+    uid: string;
+    namespace_pk: number;
+    run_id: string;
+    kind: string;
+    status: string;
+    description: string;
+    labels: string;
+    code_commit: string;
+    parameters: string;
+    metrics: string;
+    environment: string;
+    start_time: number | null;
+    end_time: number | null;
+    created_by: string;
+    create_time: number;
+    update_time: number;
+    revision: number;
+  };
+  lineage_datasets: { version_pk: number; role: string; dataset_version_pk: number; create_time: number };
+  lineage_runs: { version_pk: number; run_pk: number; create_time: number };
+  lineage_parents: { version_pk: number; parent_pk: number; create_time: number };
   idempotency_keys: {
     scope: string;
     key: string;
@@ -101,6 +151,60 @@ export interface Database {
     create_time: number;
     update_time: number;
   };
+  principals: {
+    id: string;
+    kind: string;
+    display_name: string;
+    disabled: number;
+    external_subject: string | null;
+    create_time: number;
+    update_time: number;
+  };
+  api_tokens: {
+    id: string;
+    principal_id: string;
+    hash: string;
+    prefix: string;
+    description: string;
+    create_time: number;
+    expire_time: number | null;
+    revoke_time: number | null;
+    last_used_time: number | null;
+  };
+  roles: { id: string; description: string; permissions: string; create_time: number; update_time: number };
+  role_bindings: {
+    id: string;
+    role_id: string;
+    member: string;
+    scope: string;
+    created_by: string;
+    create_time: number;
+  };
+  namespace_policies: {
+    namespace_id: string;
+    separation_of_duties: number;
+    require_approval_for_deploy: number;
+    update_time: number;
+  };
+  audit_events: {
+    seq: number;
+    time: number;
+    principal: string;
+    action: string;
+    resource: string;
+    outcome: string;
+    permission: string | null;
+    request_id: string;
+    trace_id: string | null;
+    client_address: string | null;
+    change_digest: string | null;
+    details: string | null;
+    prev_hash: string;
+    hash: string;
+  };
+  audit_head: { id: number; seq: number; hash: string };
+  audit_checkpoints: { seq: number; hash: string; time: number; key_id: string; signature: string };
+  audit_keys: { key_id: string; public_key: string; create_time: number };
   jobs: {
     id: Generated<number>;
     kind: string;

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { QuiverError } from '../../domain/errors.js';
+import type { Visibility } from '../../domain/permissions.js';
 import type { Signature } from '../../domain/tensors.js';
 import type {
   ArtifactRecord,
@@ -20,6 +21,7 @@ import type {
 } from '../../ports/serving.repositories.js';
 import type { SqlDialect } from './dialects/dialect.js';
 import type { Database } from './schema.js';
+import { visibleWhere } from './visibility.js';
 
 export class SqlArtifactRepository implements ArtifactRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -49,6 +51,18 @@ export class SqlArtifactRepository implements ArtifactRepository {
       .updateTable('artifacts')
       .set({ format, signature: JSON.stringify(signature) })
       .where('digest', '=', digest)
+      .execute();
+  }
+
+  async usedBy(digest: string, limit: number): Promise<{ namespace: string; model: string }[]> {
+    return this.db
+      .selectFrom('model_versions')
+      .innerJoin('models', 'models.id', 'model_versions.model_pk')
+      .innerJoin('namespaces', 'namespaces.id', 'models.namespace_pk')
+      .select(['namespaces.namespace_id as namespace', 'models.model_id as model'])
+      .distinct()
+      .where('model_versions.artifact_digest', '=', digest)
+      .limit(limit)
       .execute();
   }
 }
@@ -352,8 +366,10 @@ export class SqlDeploymentRepository implements DeploymentRepository {
     return (rows as DeploymentRow[]).map(toDeployment);
   }
 
-  async list(after: number | null, limit: number): Promise<DeploymentRecord[]> {
+  async list(after: number | null, limit: number, visible?: Visibility): Promise<DeploymentRecord[]> {
     let q = this.#select();
+    const where = visibleWhere(visible, 'namespaces.namespace_id', 'models.model_id');
+    if (where) q = q.where(where);
     if (after !== null) q = q.where('deployments.id', '>', after);
     const rows = await q.orderBy('deployments.id').limit(limit).execute();
     return (rows as DeploymentRow[]).map(toDeployment);

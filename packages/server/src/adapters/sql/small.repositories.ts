@@ -87,7 +87,11 @@ export class SqlHistoryRepository implements HistoryRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async append(entry: NewHistoryEntry): Promise<void> {
-    await this.db.insertInto('version_history').values(entry).execute();
+    const { details, ...row } = entry;
+    await this.db
+      .insertInto('version_history')
+      .values({ ...row, details: details ? JSON.stringify(details) : null })
+      .execute();
   }
 
   async list(

@@ -2,11 +2,23 @@ import { type Kysely, Kysely as KyselyDb, type LogEvent, Migrator, sql } from 'k
 import { QuiverError } from '../../domain/errors.js';
 import type { Repositories } from '../../ports/repositories.js';
 import type { Store } from '../../ports/unit-of-work.js';
+import { SqlAuditRepository } from './audit.repository.js';
 import { SqlBulkLoader } from './bulk.loader.js';
+import { SqlDatasetRepository } from './dataset.repository.js';
 import type { SqlDialect } from './dialects/dialect.js';
+import { GroupCommit } from './group-commit.js';
+import {
+  SqlBindingRepository,
+  SqlPolicyRepository,
+  SqlPrincipalRepository,
+  SqlRoleRepository,
+  SqlTokenRepository,
+} from './iam.repositories.js';
+import { SqlLineageRepository } from './lineage.repository.js';
 import { QuiverMigrations } from './migrations/index.js';
 import { SqlModelRepository } from './model.repository.js';
 import { SqlNamespaceRepository } from './namespace.repository.js';
+import { SqlRunRepository } from './run.repository.js';
 import type { Database } from './schema.js';
 import {
   SqlArtifactRepository,
@@ -41,6 +53,15 @@ function repositories(db: Kysely<Database>, d: SqlDialect): Repositories {
     jobs: new SqlJobRepository(db, d),
     deployments: new SqlDeploymentRepository(db, d),
     operations: new SqlOperationRepository(db),
+    datasets: new SqlDatasetRepository(db, d),
+    runs: new SqlRunRepository(db, d),
+    lineage: new SqlLineageRepository(db),
+    audit: new SqlAuditRepository(db, d),
+    principals: new SqlPrincipalRepository(db, d),
+    tokens: new SqlTokenRepository(db),
+    roles: new SqlRoleRepository(db, d),
+    bindings: new SqlBindingRepository(db, d),
+    policies: new SqlPolicyRepository(db),
   };
 }
 
@@ -48,6 +69,7 @@ function repositories(db: Kysely<Database>, d: SqlDialect): Repositories {
 export class SqlStore implements Store {
   readonly db: Kysely<Database>;
   readonly #repos: Repositories;
+  readonly #group: GroupCommit | undefined;
 
   private constructor(
     readonly sqlDialect: SqlDialect,
@@ -58,6 +80,14 @@ export class SqlStore implements Store {
       ...(options.onQuery ? { log: options.onQuery } : {}),
     });
     this.#repos = repositories(this.db, sqlDialect);
+    this.#group = sqlDialect.groupCommit
+      ? new GroupCommit(this.db, (trx) => repositories(trx, sqlDialect))
+      : undefined;
+  }
+
+  /** Batches and writes committed together (SQLite's group commit); undefined where each write commits alone. */
+  get groupCommitStats(): { batches: number; writes: number } | undefined {
+    return this.#group?.stats;
   }
 
   /** Connects and migrates to the latest schema (safe from several instances at once on PostgreSQL). */
@@ -104,6 +134,7 @@ export class SqlStore implements Store {
 
   async write<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
     try {
+      if (this.#group) return await this.#group.submit(work);
       return await this.db.transaction().execute((trx) => work(repositories(trx, this.sqlDialect)));
     } catch (err) {
       throw translate(this.sqlDialect, err);
@@ -122,6 +153,7 @@ export class SqlStore implements Store {
 
   async close(): Promise<void> {
     await this.db.destroy();
+    await this.sqlDialect.close?.();
   }
 }
 

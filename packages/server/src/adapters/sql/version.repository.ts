@@ -1,8 +1,14 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import { validateFilter } from '../../domain/filter.js';
 import type { VersionStatus } from '../../domain/lifecycle.js';
 import { modelName, versionName } from '../../domain/names.js';
-import type { Labels, Version } from '../../domain/resources.js';
+import {
+  etagOf,
+  type Labels,
+  rfc3339,
+  type Version,
+  type VersionStatusView,
+} from '../../domain/resources.js';
 import type { Signature } from '../../domain/tensors.js';
 import type {
   Listed,
@@ -159,14 +165,56 @@ export class SqlVersionRepository implements VersionRepository {
    * for numbers and one for aliases, whatever the count (chunked only past the parameter limit).
    */
   async batchGet(lookups: readonly VersionLookup[]): Promise<{ index: number; version: Version }[]> {
-    const out: { index: number; version: Version }[] = [];
+    return this.#byName(
+      lookups,
+      () => this.#select(),
+      (row) => toVersion(row as Row),
+    );
+  }
+
+  async batchGetStatus(
+    lookups: readonly VersionLookup[],
+  ): Promise<{ index: number; version: VersionStatusView }[]> {
+    const narrow = () =>
+      this.db
+        .selectFrom('model_versions')
+        .innerJoin('models', 'models.id', 'model_versions.model_pk')
+        .innerJoin('namespaces', 'namespaces.id', 'models.namespace_pk')
+        .select([
+          'namespaces.namespace_id',
+          'models.model_id',
+          'model_versions.version',
+          'model_versions.status',
+          'model_versions.update_time',
+          'model_versions.revision',
+          'model_versions.uid',
+        ]);
+    return this.#byName(lookups, narrow, (row) => {
+      const r = row as StatusRow;
+      return {
+        name: versionName(r.namespace_id, r.model_id, r.version),
+        version: r.version,
+        status: asStatus(r.status),
+        update_time: rfc3339(Number(r.update_time)),
+        etag: etagOf(r.revision, r.uid),
+      };
+    });
+  }
+
+  async #byName<T>(
+    lookups: readonly VersionLookup[],
+    // biome-ignore lint/suspicious/noExplicitAny: the two selections differ only in their columns; rows are typed by `build`.
+    select: () => SelectQueryBuilder<any, any, any>,
+    build: (row: unknown) => T,
+  ): Promise<{ index: number; version: T }[]> {
+    const out: { index: number; version: T }[] = [];
     const indexed = lookups.map((lookup, index) => ({ lookup, index }));
     const numbered = indexed.filter((x) => x.lookup.alias === undefined);
     for (const part of chunk(numbered, 4, this.d.maxParameters - 16)) {
       const wanted = values(
         part.map((x) => [x.index, x.lookup.namespace, x.lookup.model, x.lookup.version!]),
       );
-      const rows = (await this.#select()
+      const rows = (await select()
         .innerJoin(wanted, (j) =>
           j
             .on(sql`wanted.ns`, '=', sql.ref('namespaces.namespace_id'))
@@ -174,13 +222,13 @@ export class SqlVersionRepository implements VersionRepository {
             .on(sql`cast(wanted.ref as integer)`, '=', sql.ref('model_versions.version')),
         )
         .select(sql<number>`wanted.idx`.as('idx'))
-        .execute()) as (Row & { idx: number | string })[];
-      for (const row of rows) out.push({ index: Number(row.idx), version: toVersion(row) });
+        .execute()) as { idx: number | string }[];
+      for (const row of rows) out.push({ index: Number(row.idx), version: build(row) });
     }
     const aliased = indexed.filter((x) => x.lookup.alias !== undefined);
     for (const part of chunk(aliased, 4, this.d.maxParameters - 16)) {
       const wanted = values(part.map((x) => [x.index, x.lookup.namespace, x.lookup.model, x.lookup.alias!]));
-      const rows = (await this.#select()
+      const rows = (await select()
         .innerJoin('aliases as target', (j) =>
           j
             .onRef('target.model_pk', '=', 'model_versions.model_pk')
@@ -193,11 +241,21 @@ export class SqlVersionRepository implements VersionRepository {
             .on(sql`wanted.ref`, '=', sql.ref('target.alias')),
         )
         .select(sql<number>`wanted.idx`.as('idx'))
-        .execute()) as (Row & { idx: number | string })[];
-      for (const row of rows) out.push({ index: Number(row.idx), version: toVersion(row) });
+        .execute()) as { idx: number | string }[];
+      for (const row of rows) out.push({ index: Number(row.idx), version: build(row) });
     }
     return out.sort((a, b) => a.index - b.index);
   }
+}
+
+interface StatusRow {
+  namespace_id: string;
+  model_id: string;
+  version: number;
+  status: string;
+  update_time: number | string;
+  revision: number;
+  uid: string;
 }
 
 /** `(values (?, ?, ?, ?), …) as wanted(idx, ns, model, ref)`: the wanted names as a joinable table. */

@@ -5,11 +5,14 @@ import * as protoLoader from '@grpc/proto-loader';
 import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { QuiverError } from '../../domain/errors.js';
-import { ANONYMOUS } from '../../domain/resources.js';
+import { type Actor, ANONYMOUS } from '../../domain/resources.js';
 import type { CallContext } from '../../services/context.js';
+import type { Access } from '../../services/iam/access.js';
 import { type Inference, MAX_INFER_BYTES, oipModelMetadata } from '../../services/inference/types.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import type { Tracing } from '../../telemetry/tracing.js';
+import { admit } from './admit.js';
+import { RPC_ACCESS } from './permissions.js';
 import { toGrpcError } from './status.js';
 import { decodeInferRequest, encodeInferResponse, type ModelInferRequestMsg } from './tensor-codec.js';
 
@@ -47,6 +50,8 @@ export type GrpcLogger = Pick<Logger, 'info' | 'warn' | 'error'>;
 
 export interface GrpcServerOptions {
   inference: Inference;
+  /** Authentication, rate limits and permission checks of every method (see permissions.ts). */
+  access: Access;
   health: GrpcHealth;
   logger: GrpcLogger;
   version: string;
@@ -78,11 +83,11 @@ export function inferenceHealth(inference: Inference): GrpcHealth {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-/** The caller and call as services see them. Authentication will replace the anonymous actor here. */
-export function grpcCallContext(call: { metadata: grpc.Metadata }): CallContext {
+/** The caller and call as services see them, once `admit` authenticated the caller. */
+export function grpcCallContext(call: { metadata: grpc.Metadata }, actor: Actor = ANONYMOUS): CallContext {
   const given = call.metadata.get('x-request-id')[0];
   return {
-    actor: ANONYMOUS,
+    actor,
     requestId: typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID(),
     idempotencyKey: undefined,
   };
@@ -161,6 +166,12 @@ function addService(
   observe: Pick<GrpcServerOptions, 'metrics' | 'tracing'>,
 ): void {
   assertImplemented(service, definition, handlers);
+  const unguarded = Object.keys(definition).filter((m) => RPC_ACCESS[`${service}/${m}`] === undefined);
+  if (unguarded.length > 0) {
+    throw new Error(
+      `gRPC ${service}: no entry in transports/grpc/permissions.ts for ${unguarded.join(', ')}: every method must name its permission (or be public).`,
+    );
+  }
   // grpc-js answers undecodable messages with INTERNAL; they are the caller's fault, so the
   // handler is given a marker instead and answers INVALID_ARGUMENT.
   const tolerant = Object.fromEntries(
@@ -290,13 +301,15 @@ function rejectMalformed(request: unknown): void {
 }
 
 function unary<Req, Res>(
-  logger: GrpcLogger,
+  { logger, access }: Pick<GrpcServerOptions, 'logger' | 'access'>,
+  method: string,
   fn: (request: Req, ctx: CallContext) => Res | Promise<Res>,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    const ctx = grpcCallContext(call);
+    let ctx = grpcCallContext(call);
     Promise.resolve()
-      .then(() => {
+      .then(async () => {
+        ctx = { ...ctx, actor: await admit(access, method, call, ctx.requestId) };
         rejectMalformed(call.request);
         return fn(call.request, ctx);
       })
@@ -313,19 +326,21 @@ interface ModelRef {
   version: string;
 }
 
-function oipHandlers({ inference, logger }: GrpcServerOptions): grpc.UntypedServiceImplementation {
+function oipHandlers(options: GrpcServerOptions): grpc.UntypedServiceImplementation {
+  const { inference } = options;
+  const rpc = (m: string) => `${OIP_SERVICE}/${m}`;
   return {
-    ServerLive: unary(logger, () => ({ live: inference.live() })),
-    ServerReady: unary(logger, async () => ({ ready: await inference.ready() })),
-    ModelReady: unary(logger, async (req: ModelRef, ctx) => ({
+    ServerLive: unary(options, rpc('ServerLive'), () => ({ live: inference.live() })),
+    ServerReady: unary(options, rpc('ServerReady'), async () => ({ ready: await inference.ready() })),
+    ModelReady: unary(options, rpc('ModelReady'), async (req: ModelRef, ctx) => ({
       ready: await inference.modelReady(ctx, req.name, req.version),
     })),
-    ServerMetadata: unary(logger, () => inference.serverMetadata()),
-    ModelMetadata: unary(logger, async (req: ModelRef, ctx) => {
+    ServerMetadata: unary(options, rpc('ServerMetadata'), () => inference.serverMetadata()),
+    ModelMetadata: unary(options, rpc('ModelMetadata'), async (req: ModelRef, ctx) => {
       const m = await inference.modelMetadata(ctx, req.name, req.version);
       return oipModelMetadata(m);
     }),
-    ModelInfer: unary(logger, async (req: ModelInferRequestMsg, ctx) => {
+    ModelInfer: unary(options, rpc('ModelInfer'), async (req: ModelInferRequestMsg, ctx) => {
       const { request, raw } = decodeInferRequest(req);
       return encodeInferResponse(await inference.infer(ctx, request), raw);
     }),

@@ -15,24 +15,38 @@ import { QuiverError } from '../../domain/errors.js';
 import { ANONYMOUS } from '../../domain/resources.js';
 import type { AliasService } from '../../services/alias.service.js';
 import type { ArtifactService } from '../../services/artifact.service.js';
+import type { AuditService } from '../../services/audit.service.js';
 import type { CallContext } from '../../services/context.js';
+import type { DatasetService } from '../../services/dataset.service.js';
 import type { DeploymentService } from '../../services/deployment.service.js';
+import type { Access } from '../../services/iam/access.js';
+import type { PrincipalService } from '../../services/iam/principal.service.js';
+import type { RoleService } from '../../services/iam/role.service.js';
 import type { Inference } from '../../services/inference/types.js';
+import type { LineageService } from '../../services/lineage.service.js';
 import type { ModelService } from '../../services/model.service.js';
 import { checkIdempotencyKey } from '../../services/mutations.js';
 import type { NamespaceService } from '../../services/namespace.service.js';
 import type { OperationService } from '../../services/operation.service.js';
+import type { RunService } from '../../services/run.service.js';
 import type { VersionService } from '../../services/version.service.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import { activeTraceId, type Tracing } from '../../telemetry/tracing.js';
+import { actorOf, guardRoutes } from './access.hook.js';
 import { envelope, fromFastify, statusOf } from './errors.js';
+import { LINEAGE_SCHEMAS } from './lineage.schemas.js';
 import { artifactRoutes } from './routes/artifacts.routes.js';
+import { auditRoutes } from './routes/audit.routes.js';
+import { datasetRoutes } from './routes/datasets.routes.js';
 import { deploymentRoutes } from './routes/deployments.routes.js';
 import { type HealthCheck, healthRoutes } from './routes/health.routes.js';
 import { homeRoutes } from './routes/home.routes.js';
+import { iamRoutes } from './routes/iam.routes.js';
+import { lineageRoutes } from './routes/lineage.routes.js';
 import { modelRoutes } from './routes/models.routes.js';
 import { namespaceRoutes } from './routes/namespaces.routes.js';
 import { oipRoutes } from './routes/oip.routes.js';
+import { runRoutes } from './routes/runs.routes.js';
 import { versionRoutes } from './routes/versions.routes.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { SERVING_SCHEMAS } from './serving.schemas.js';
@@ -45,11 +59,19 @@ export interface Services {
   artifacts: ArtifactService;
   deployments: DeploymentService;
   operations: OperationService;
+  datasets: DatasetService;
+  runs: RunService;
+  lineage: LineageService;
+  audit: AuditService;
   inference: Inference;
+  principals: PrincipalService;
+  roles: RoleService;
 }
 
 export interface RestOptions {
   services: Services;
+  /** Authentication, rate limits and permission checks of every route (see permissions.ts). */
+  access: Access;
   readiness: HealthCheck[];
   /** Which route groups this process serves (its role): management under /v1, inference under /v2. */
   serve: { api: boolean; inference: boolean };
@@ -109,14 +131,14 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
   const lenient = addFormats.default(
     new Ajv.default({ coerceTypes: 'array', removeAdditional: false, useDefaults: true, strict: false }),
   );
-  for (const schema of [...SHARED_SCHEMAS, ...SERVING_SCHEMAS]) {
+  for (const schema of [...SHARED_SCHEMAS, ...SERVING_SCHEMAS, ...LINEAGE_SCHEMAS]) {
     strict.addSchema(schema);
     lenient.addSchema(schema);
   }
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? strict : lenient).compile(schema),
   );
-  for (const schema of [...SHARED_SCHEMAS, ...SERVING_SCHEMAS]) app.addSchema(schema);
+  for (const schema of [...SHARED_SCHEMAS, ...SERVING_SCHEMAS, ...LINEAGE_SCHEMAS]) app.addSchema(schema);
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
@@ -187,6 +209,9 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
     return reply.status(404).send(envelope(error, req.id));
   });
 
+  // Before any route is registered: each one is checked against the permission table as it is added.
+  guardRoutes(app, options.access, (req) => activeTraceId(requestContext(req)) || undefined);
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -204,12 +229,33 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
         { name: 'artifacts' },
         { name: 'deployments' },
         { name: 'operations' },
+        { name: 'datasets', description: 'Datasets and their versions (URI + digest), lineage inputs.' },
+        { name: 'runs', description: 'Training and evaluation runs.' },
+        {
+          name: 'lineage',
+          description: 'Lineage of versions (graphs, recording, OpenLineage export) and their timeline.',
+        },
+        {
+          name: 'audit',
+          description: 'The tamper-evident audit log: events, export, verification, checkpoints.',
+        },
         {
           name: 'inference',
           description: 'Open Inference Protocol (KServe v2) REST binding; gRPC on QUIVER_GRPC_PORT.',
         },
+        { name: 'iam', description: 'Principals, API tokens, roles, role bindings, namespace policies.' },
         { name: 'health' },
       ],
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An API token (`qvr_…`) or, when OIDC is configured, a JWT of the issuer.',
+          },
+        },
+      },
+      security: [{ bearer: [] }],
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
@@ -230,16 +276,21 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
     await app.register(versionRoutes(services), { prefix: '/v1' });
     await app.register(artifactRoutes(services.artifacts), { prefix: '/v1' });
     await app.register(deploymentRoutes(services.deployments, services.operations), { prefix: '/v1' });
+    await app.register(datasetRoutes(services.datasets), { prefix: '/v1' });
+    await app.register(runRoutes(services.runs), { prefix: '/v1' });
+    await app.register(lineageRoutes(services.lineage), { prefix: '/v1' });
+    await app.register(auditRoutes(services.audit), { prefix: '/v1' });
+    await app.register(iamRoutes(services, options.access.deps.authenticator.enabled), { prefix: '/v1' });
   }
   if (options.serve.inference) await app.register(oipRoutes(services.inference));
   await app.ready();
   return app as unknown as FastifyInstance;
 }
 
-/** The caller and call as services see them. Authentication will replace the anonymous actor. */
+/** The caller and call as services see them (the actor is the one the access hook authenticated). */
 export function callContext(req: FastifyRequest): CallContext {
   return {
-    actor: ANONYMOUS,
+    actor: actorOf(req) ?? ANONYMOUS,
     requestId: req.id,
     traceId: activeTraceId(requestContext(req)) || undefined,
     clientAddress: req.ip,

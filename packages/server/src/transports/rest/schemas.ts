@@ -6,6 +6,7 @@ import { HISTORY_KINDS } from '../../domain/resources.js';
 import { DATATYPES } from '../../domain/tensors.js';
 import { LIMITS } from '../../domain/validation.js';
 import { FORMAT_PATTERN } from '../../services/model-artifacts.js';
+import { LineageInput } from './lineage-input.schema.js';
 
 /**
  * The contract: these schemas validate requests, serialise responses and generate
@@ -117,6 +118,17 @@ export const Version = Type.Object(
   { $id: 'Version' },
 );
 
+export const VersionStatusView = Type.Object(
+  {
+    name: Type.String({ examples: ['namespaces/fraud/models/scorer/versions/3'] }),
+    version: Type.Integer({ minimum: 1 }),
+    status: Type.Ref(Status),
+    update_time: Type.String({ format: 'date-time' }),
+    etag: Type.String(),
+  },
+  { $id: 'VersionStatusView', description: 'The part of a version a status query needs.' },
+);
+
 export const HistoryEntry = Type.Object(
   {
     kind: Type.Union(HISTORY_KINDS.map((k) => Type.Literal(k))),
@@ -151,6 +163,7 @@ export const SHARED_SCHEMAS: TSchema[] = [
   Model,
   Signature,
   Version,
+  VersionStatusView,
   HistoryEntry,
   Alias,
 ];
@@ -214,6 +227,7 @@ export const CreateVersionBody = Type.Object(
         Strict,
       ),
     ),
+    lineage: Type.Optional(LineageInput),
   },
   Strict,
 );

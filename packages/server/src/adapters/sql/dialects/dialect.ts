@@ -36,9 +36,22 @@ export interface SqlDialect {
   readonly subqueryFence: RawBuilder<unknown>;
   /** Locks selected rows for a claim, skipping rows other workers hold (PostgreSQL); SQLite serialises writers anyway. */
   skipLocked<QB extends { forUpdate(): QB; skipLocked(): QB }>(qb: QB): QB;
+  /** Locks selected rows until the transaction ends (PostgreSQL); SQLite's write transaction already excludes other writers. */
+  forUpdate<QB extends { forUpdate(): QB }>(qb: QB): QB;
+  /** DDL making `table` append-only: UPDATE and DELETE (and TRUNCATE) of its rows raise an error. */
+  appendOnly(table: string): RawBuilder<unknown>[];
+  /** DDL of a trigger copying `columns` of every row inserted into `table` onto every row of `target` (one). */
+  mirrorInserts(table: string, target: string, columns: readonly string[]): RawBuilder<unknown>[];
   isUniqueViolation(err: unknown): boolean;
   /** Errors that mean "the database is busy or away": retry later, answer UNAVAILABLE. */
   isUnavailable(err: unknown): boolean;
+  /**
+   * Writes arriving together share one transaction, each in a savepoint (see GroupCommit): for a
+   * database with a single writer, where a commit's cost is the pages it writes, not a wait.
+   */
+  readonly groupCommit: boolean;
+  /** Stops what the dialect runs in the background (SQLite's WAL checkpointer); after the pool closed. */
+  close?(): Promise<void>;
   /** Run once right after connecting (pragmas and the like). */
   prepare(db: Kysely<Database>): Promise<void>;
   /** A short description for logs, without secrets. */

@@ -41,6 +41,26 @@ export function postgresDialect(options: PostgresOptions): SqlDialect {
     primaryKey: (col) => col.primaryKey().generatedByDefaultAsIdentity(),
     subqueryFence: sql` OFFSET 0`,
     skipLocked: (qb) => qb.forUpdate().skipLocked(),
+    forUpdate: (qb) => qb.forUpdate(),
+    appendOnly: (table) => [
+      sql.raw(`create function ${table}_refuse() returns trigger language plpgsql as $$
+        begin raise exception '${table} is append-only: % refused', tg_op using errcode = '55000'; end $$`),
+      sql.raw(
+        `create trigger ${table}_no_change before update or delete on ${table} for each row execute function ${table}_refuse()`,
+      ),
+      sql.raw(
+        `create trigger ${table}_no_truncate before truncate on ${table} for each statement execute function ${table}_refuse()`,
+      ),
+    ],
+    mirrorInserts: (table, target, columns) => [
+      sql.raw(`create function ${table}_to_${target}() returns trigger language plpgsql as $$
+        begin update ${target} set ${columns.map((c) => `${c} = new.${c}`).join(', ')}; return null; end $$`),
+      sql.raw(
+        `create trigger ${table}_to_${target} after insert on ${table} for each row execute function ${table}_to_${target}()`,
+      ),
+    ],
+    // Concurrent commits already share WAL flushes in PostgreSQL; each write keeps its own transaction.
+    groupCommit: false,
     isUniqueViolation: (err) => errorCode(err) === '23505',
     isUnavailable: (err) => {
       const code = errorCode(err) ?? '';

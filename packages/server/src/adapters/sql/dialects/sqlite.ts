@@ -15,6 +15,7 @@ import {
 } from 'kysely';
 import type { Database } from '../schema.js';
 import { errorCode, type SqlDialect } from './dialect.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 
 /**
  * SQLite takes its write lock at the first write of a deferred transaction, which can fail
@@ -61,7 +62,12 @@ export function cachingDatabase(database: Sqlite.Database, capacity = 512): Sqli
   };
 }
 
-export function sqliteDialect(file: string): SqlDialect {
+export interface SqliteOptions {
+  /** Checkpoint the WAL from a background thread every this many ms (0: inside commits, SQLite's default). */
+  checkpointIntervalMs?: number;
+}
+
+export function sqliteDialect(file: string, options: SqliteOptions = {}): SqlDialect {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const database = new Sqlite(file);
   database.pragma('journal_mode = WAL');
@@ -74,6 +80,10 @@ export function sqliteDialect(file: string): SqlDialect {
   database.pragma('mmap_size = 1073741824');
   // Lets SQLite refresh planner statistics that are missing or stale (cheap; recommended at open).
   database.pragma('optimize = 0x10002');
+  const interval = file === ':memory:' ? 0 : (options.checkpointIntervalMs ?? 0);
+  const checkpointer = interval > 0 ? new SqliteCheckpointer(file, interval) : undefined;
+  // With the thread checkpointing, the connection's own checkpoint is only a backstop (~40 MB of WAL).
+  if (checkpointer) database.pragma('wal_autocheckpoint = 10000');
   return {
     name: 'sqlite',
     schema: undefined,
@@ -85,7 +95,21 @@ export function sqliteDialect(file: string): SqlDialect {
     idType: 'integer',
     primaryKey: (col) => col.primaryKey().autoIncrement(),
     subqueryFence: sql``,
+    groupCommit: true,
+    ...(checkpointer ? { close: () => checkpointer.close() } : {}),
     skipLocked: (qb) => qb,
+    forUpdate: (qb) => qb,
+    appendOnly: (table) =>
+      (['update', 'delete'] as const).map((op) =>
+        sql.raw(
+          `create trigger ${table}_no_${op} before ${op} on ${table} begin select raise(abort, '${table} is append-only: ${op.toUpperCase()} refused'); end`,
+        ),
+      ),
+    mirrorInserts: (table, target, columns) => [
+      sql.raw(
+        `create trigger ${table}_to_${target} after insert on ${table} begin update ${target} set ${columns.map((c) => `${c} = new.${c}`).join(', ')}; end`,
+      ),
+    ],
     isUniqueViolation: (err) => {
       const code = errorCode(err);
       return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';

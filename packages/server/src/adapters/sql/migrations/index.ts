@@ -2,6 +2,9 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { SqlDialect } from '../dialects/dialect.js';
 import * as m001 from './001-registry.js';
 import * as m002 from './002-serving.js';
+import * as m003 from './003-audit.js';
+import * as m004 from './004-iam.js';
+import * as m005 from './005-lineage.js';
 
 type Step = { up(db: Kysely<unknown>, d: SqlDialect): Promise<void> };
 
@@ -9,6 +12,9 @@ type Step = { up(db: Kysely<unknown>, d: SqlDialect): Promise<void> };
 const STEPS: Record<string, Step> = {
   '001-registry': m001,
   '002-serving': m002,
+  '003-audit': m003,
+  '004-iam': m004,
+  '005-lineage': m005,
 };
 
 /** Hands Kysely's Migrator the migrations, each bound to the dialect (the one place DDL may differ). */

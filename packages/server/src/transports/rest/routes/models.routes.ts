@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../app.js';
 import { callContext, ifMatch } from '../app.js';
+import { sendMemoized } from '../memoized.js';
 import {
   CreateModelBody,
   DeleteModelQuery,
@@ -47,9 +48,12 @@ export function modelRoutes({ models }: Services): FastifyPluginAsync {
           response: { 200: listOf('models', Type.Ref(Model)), ...errorResponses },
         },
       },
-      async (req) => {
+      async (req, reply) => {
         const page = await models.list(callContext(req), req.params.namespace, req.query);
-        return { models: page.items, next_page_token: page.next_page_token };
+        return sendMemoized(reply, page, () => ({
+          models: page.items,
+          next_page_token: page.next_page_token,
+        }));
       },
     );
 
@@ -65,7 +69,7 @@ export function modelRoutes({ models }: Services): FastifyPluginAsync {
       },
       async (req, reply) => {
         const model = await models.get(callContext(req), req.params.namespace, req.params.model);
-        return reply.header('etag', model.etag).send(model);
+        return sendMemoized(reply.header('etag', model.etag), model, () => model);
       },
     );
 

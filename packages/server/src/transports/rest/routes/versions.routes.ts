@@ -20,6 +20,7 @@ import {
   UpdateBody,
   Version,
   VersionParams,
+  VersionStatusView,
 } from '../schemas.js';
 
 const tags = ['versions'];
@@ -162,6 +163,25 @@ export function versionRoutes({ versions, aliases }: Services): FastifyPluginAsy
         },
       },
       async (req) => versions.batchGet(callContext(req), req.body.names),
+    );
+
+    app.post(
+      '/versions::batchGetStatus',
+      {
+        schema: {
+          tags,
+          summary: 'Read the status of up to 1000 versions at once (name, number, status, update time, ETag)',
+          body: BatchGetBody,
+          response: {
+            200: Type.Object({
+              versions: Type.Array(Type.Ref(VersionStatusView)),
+              missing: Type.Array(Type.String()),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (req) => versions.batchGetStatus(callContext(req), req.body.names),
     );
 
     app.put(

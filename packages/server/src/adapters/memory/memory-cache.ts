@@ -1,0 +1,149 @@
+import { LRUCache } from 'lru-cache';
+import type { CacheStats, InvalidationBus, ReadCache } from '../../ports/cache.js';
+
+interface Entry {
+  value: unknown;
+  tags: readonly string[];
+  /** The ticket of the read that produced it. */
+  ticket: number;
+  size: number;
+}
+
+export interface MemoryCacheOptions {
+  maxBytes: number;
+  /** How long an entry may live: the bound on staleness should a bus message be lost. */
+  ttlMs: number;
+  bus?: InvalidationBus | undefined;
+  /** Tags remembered individually before they are folded into one floor (bounds memory). */
+  maxTags?: number;
+}
+
+/**
+ * The in-process read cache (least recently used first out, bounded in bytes), kept coherent by
+ * tags. Invalidating a tag stamps it with a new sequence number; an entry is valid only if it
+ * was filled from a read that started after every stamp of its tags. The stamps are checked on
+ * `get`, so invalidation is O(tags), not O(entries), and stale entries fall out as they are met.
+ */
+export class MemoryReadCache implements ReadCache {
+  readonly enabled = true;
+  readonly #lru: LRUCache<string, Entry>;
+  readonly #stamps = new Map<string, number>();
+  readonly #maxTags: number;
+  readonly #bus: InvalidationBus | undefined;
+  #seq = 0;
+  /** Every entry with a ticket at or below this is void (the stamps before it were forgotten). */
+  #floor = 0;
+  #hits = 0;
+  #misses = 0;
+  #invalidations = 0;
+
+  constructor(options: MemoryCacheOptions) {
+    this.#lru = new LRUCache<string, Entry>({
+      maxSize: options.maxBytes,
+      sizeCalculation: (entry) => entry.size,
+      ttl: options.ttlMs,
+      ttlAutopurge: false,
+    });
+    this.#maxTags = options.maxTags ?? 200_000;
+    this.#bus = options.bus;
+    this.#bus?.subscribe((tags) => this.#stamp(tags));
+  }
+
+  ticket(): number {
+    return ++this.#seq;
+  }
+
+  get<T>(key: string): T | undefined {
+    const entry = this.#lru.get(key);
+    if (entry === undefined) {
+      this.#misses++;
+      return undefined;
+    }
+    if (!this.#valid(entry)) {
+      this.#lru.delete(key);
+      this.#misses++;
+      return undefined;
+    }
+    this.#hits++;
+    return entry.value as T;
+  }
+
+  set(key: string, value: unknown, tags: readonly string[], ticket: number): void {
+    const entry: Entry = { value: deepFreeze(value), tags, ticket, size: approximateSize(key, value) };
+    // Filled from a read that an invalidation overtook: keeping it could serve the old state.
+    if (!this.#valid(entry)) return;
+    this.#lru.set(key, entry);
+  }
+
+  invalidate(tags: readonly string[]): void {
+    if (tags.length === 0) return;
+    this.#stamp(tags);
+    this.#bus?.publish(tags);
+  }
+
+  stats(): CacheStats {
+    return {
+      hits: this.#hits,
+      misses: this.#misses,
+      entries: this.#lru.size,
+      bytes: this.#lru.calculatedSize,
+      invalidations: this.#invalidations,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#lru.clear();
+    await this.#bus?.close();
+  }
+
+  #valid(entry: Entry): boolean {
+    if (entry.ticket <= this.#floor) return false;
+    for (const tag of entry.tags) {
+      const stamp = this.#stamps.get(tag);
+      if (stamp !== undefined && stamp >= entry.ticket) return false;
+    }
+    return true;
+  }
+
+  #stamp(tags: readonly string[]): void {
+    this.#invalidations++;
+    const stamp = ++this.#seq;
+    if (this.#stamps.size + tags.length > this.#maxTags) {
+      // Forget individual stamps: everything filled so far becomes void at once.
+      this.#stamps.clear();
+      this.#floor = stamp;
+      return;
+    }
+    for (const tag of tags) this.#stamps.set(tag, stamp);
+  }
+}
+
+/** The cache when it is switched off: every read goes to the store. */
+export class NoReadCache implements ReadCache {
+  readonly enabled = false;
+  ticket(): number {
+    return 0;
+  }
+  get<T>(): T | undefined {
+    return undefined;
+  }
+  set(): void {}
+  invalidate(): void {}
+  stats(): CacheStats {
+    return { hits: 0, misses: 0, entries: 0, bytes: 0, invalidations: 0 };
+  }
+  async close(): Promise<void> {}
+}
+
+function approximateSize(key: string, value: unknown): number {
+  return key.length + JSON.stringify(value).length + 64;
+}
+
+/** Cached values are shared by every reader: freezing them turns an accidental edit into an error instead of a corrupt cache. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,60 @@
+import type { ReadCache } from '../ports/cache.js';
+import type { CallContext } from './context.js';
+import type { Mutation, MutationObserver } from './mutations.js';
+
+/**
+ * The read cache's vocabulary: which keys hold which reads, and which tags a change drops.
+ * A model's reads (the model, its versions) carry the model's tag and its namespace's; a list
+ * carries the tag of the lists of its namespace. A change to anything under a model drops the
+ * model's tag and the lists of its namespace; a change to a namespace drops everything in it.
+ */
+export const cacheTags = {
+  namespace: (ns: string) => `n:${ns}`,
+  model: (ns: string, model: string) => `m:${ns}/${model}`,
+  lists: (ns: string) => `l:${ns}`,
+  /** Lists across every namespace (`namespaces/-/models`). */
+  allLists: 'l:-',
+} as const;
+
+export const cacheKeys = {
+  model: (ns: string, model: string) => `model ${ns}/${model}`,
+  version: (ns: string, model: string, ref: string) => `version ${ns}/${model}/${ref}`,
+  modelList: (ns: string, request: object) => `models ${ns} ${JSON.stringify(request)}`,
+} as const;
+
+/** The tags a committed change to `resource` invalidates. */
+export function tagsOfChange(resource: string): string[] {
+  const parts = resource.split('/');
+  if (parts[0] !== 'namespaces' || parts[1] === undefined) return [];
+  const ns = parts[1];
+  if (parts.length === 2) return [cacheTags.namespace(ns), cacheTags.lists(ns), cacheTags.allLists];
+  if (parts[2] === 'models' && parts[3] !== undefined) {
+    return [cacheTags.model(ns, parts[3]), cacheTags.lists(ns), cacheTags.allLists];
+  }
+  return [];
+}
+
+/** Drops what a committed change made stale, here and (through the cache's bus) everywhere else. */
+export function cacheInvalidation(cache: ReadCache): MutationObserver {
+  return {
+    committed(_ctx: CallContext, mutation: Mutation) {
+      cache.invalidate(tagsOfChange(mutation.resource));
+    },
+  };
+}
+
+/** A read through the cache: the cached value, or `load`'s, kept under `tags` unless a change overtook it. */
+export async function cachedRead<T>(
+  cache: ReadCache,
+  key: string,
+  tags: readonly string[],
+  load: () => Promise<T>,
+): Promise<T> {
+  if (!cache.enabled) return load();
+  const hit = cache.get<T>(key);
+  if (hit !== undefined) return hit;
+  const ticket = cache.ticket();
+  const value = await load();
+  cache.set(key, value, tags, ticket);
+  return value;
+}

@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryReadCache } from '../../src/adapters/memory/memory-cache.js';
+import { RedisBus } from '../../src/adapters/redis/redis-bus.js';
+import type { ReadCache } from '../../src/ports/cache.js';
+import { cachedRead, cacheTags, tagsOfChange } from '../../src/services/cached-reads.js';
+import { cacheBuses, REDIS_URL } from '../support/redis.js';
+import { waitFor } from '../support/serving.js';
+
+const BUSES = await cacheBuses();
+const MB = 1024 * 1024;
+
+describe.each(BUSES)('read cache (%s bus)', (bus) => {
+  const open: ReadCache[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((c) => c.close()));
+  });
+
+  /** Two instances sharing one installation: on the memory bus they are independent (one process each). */
+  async function pair(maxBytes = 8 * MB): Promise<[ReadCache, ReadCache]> {
+    const channel = `quiver:test:${randomUUID()}`;
+    const make = async () =>
+      new MemoryReadCache({
+        maxBytes,
+        ttlMs: 60_000,
+        bus: bus === 'redis' ? await RedisBus.connect(REDIS_URL, channel, randomUUID()) : undefined,
+      });
+    const caches: [ReadCache, ReadCache] = [await make(), await make()];
+    open.push(...caches);
+    return caches;
+  }
+
+  it('serves what it was given until a change drops one of its tags', async () => {
+    const [cache] = await pair();
+    cache.set('model a/b', { name: 'b' }, ['m:a/b', 'n:a'], cache.ticket());
+    cache.set('model a/c', { name: 'c' }, ['m:a/c', 'n:a'], cache.ticket());
+    expect(cache.get('model a/b')).toEqual({ name: 'b' });
+    cache.invalidate(['m:a/b']);
+    expect(cache.get('model a/b')).toBeUndefined();
+    expect(cache.get('model a/c')).toEqual({ name: 'c' });
+    cache.invalidate(['n:a']);
+    expect(cache.get('model a/c')).toBeUndefined();
+    expect(cache.stats()).toMatchObject({ hits: 2, misses: 2 });
+  });
+
+  it('never keeps a read that a change overtook (the ticket is taken before reading)', async () => {
+    const [cache] = await pair();
+    const ticket = cache.ticket();
+    // ... the store is read here, then a change commits and invalidates before the result is kept:
+    cache.invalidate(['m:a/b']);
+    cache.set('model a/b', { stale: true }, ['m:a/b'], ticket);
+    expect(cache.get('model a/b')).toBeUndefined();
+    // A read that started after the change is kept.
+    cache.set('model a/b', { fresh: true }, ['m:a/b'], cache.ticket());
+    expect(cache.get('model a/b')).toEqual({ fresh: true });
+  });
+
+  it('cachedRead loads once, then serves from memory, and loads again after a change', async () => {
+    const [cache] = await pair();
+    let loads = 0;
+    const load = async () => ({ n: ++loads });
+    expect(await cachedRead(cache, 'k', ['t'], load)).toEqual({ n: 1 });
+    expect(await cachedRead(cache, 'k', ['t'], load)).toEqual({ n: 1 });
+    cache.invalidate(['t']);
+    expect(await cachedRead(cache, 'k', ['t'], load)).toEqual({ n: 2 });
+    // Errors are not cached.
+    await expect(cachedRead(cache, 'e', ['t'], () => Promise.reject(new Error('nope')))).rejects.toThrow(
+      'nope',
+    );
+    expect(cache.get('e')).toBeUndefined();
+  });
+
+  it('freezes what it keeps, so no reader can change what the next one gets', async () => {
+    const [cache] = await pair();
+    const value = { labels: { team: 'a' } };
+    cache.set('k', value, ['t'], cache.ticket());
+    const got = cache.get<typeof value>('k')!;
+    expect(() => {
+      got.labels.team = 'b';
+    }).toThrow(TypeError);
+  });
+
+  it('stays within its byte budget, least recently used out first', async () => {
+    const [cache] = await pair(64 * 1024);
+    for (let i = 0; i < 200; i++) cache.set(`k${i}`, { body: 'x'.repeat(1000) }, ['t'], cache.ticket());
+    const stats = cache.stats();
+    expect(stats.bytes).toBeLessThanOrEqual(64 * 1024);
+    expect(stats.entries).toBeLessThan(200);
+    expect(cache.get('k199')).toBeDefined();
+    expect(cache.get('k0')).toBeUndefined();
+  });
+
+  it('voids everything rather than forget a stamp when it has seen too many tags', async () => {
+    const cache = new MemoryReadCache({ maxBytes: MB, ttlMs: 60_000, maxTags: 10 });
+    open.push(cache);
+    cache.set('k', 1, ['keep'], cache.ticket());
+    for (let i = 0; i < 20; i++) cache.invalidate([`other-${i}`]);
+    expect(cache.get('k')).toBeUndefined();
+    cache.set('k', 2, ['keep'], cache.ticket());
+    expect(cache.get('k')).toBe(2);
+  });
+
+  it.runIf(bus === 'redis')('drops entries in the other instance when this one invalidates', async () => {
+    const [a, b] = await pair();
+    b.set('model a/b', { v: 1 }, [cacheTags.model('a', 'b')], b.ticket());
+    b.set('model a/c', { v: 1 }, [cacheTags.model('a', 'c')], b.ticket());
+    a.invalidate(tagsOfChange('namespaces/a/models/b/versions/3'));
+    await waitFor(
+      async () => b.get('model a/b'),
+      (v) => v === undefined,
+      5_000,
+      'the invalidation to reach the other instance',
+    );
+    expect(b.get('model a/c')).toEqual({ v: 1 });
+  });
+
+  it('keeps any interleaving of reads and changes coherent (property)', async () => {
+    const [cache] = await pair();
+    // A model of the store: a version counter per key. Reads take a ticket, may be overtaken by
+    // writes before they are kept; a later get must never return an older value than the store's.
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.constantFrom('read', 'write', 'slow-read'), fc.integer({ min: 0, max: 3 })), {
+          maxLength: 60,
+        }),
+        async (steps) => {
+          const store = [0, 0, 0, 0];
+          const pending: { key: number; ticket: number; value: number }[] = [];
+          for (const [op, k] of steps) {
+            const key = `p${k}`;
+            if (op === 'write') {
+              store[k]!++;
+              cache.invalidate([`t${k}`]);
+            } else if (op === 'slow-read') {
+              pending.push({ key: k, ticket: cache.ticket(), value: store[k]! });
+            } else {
+              const done = pending.shift();
+              if (done) cache.set(`p${done.key}`, { v: done.value }, [`t${done.key}`], done.ticket);
+              const hit = cache.get<{ v: number }>(key);
+              if (hit) expect(hit.v).toBe(store[k]);
+              else cache.set(key, { v: store[k] }, [`t${k}`], cache.ticket());
+            }
+          }
+          for (let k = 0; k < 4; k++) cache.invalidate([`t${k}`]);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('tags of a change', () => {
+  it('names the model, its namespace lists and the cross-namespace lists for anything under a model', () => {
+    expect(tagsOfChange('namespaces/a/models/b/versions/3')).toEqual(['m:a/b', 'l:a', 'l:-']);
+    expect(tagsOfChange('namespaces/a/models/b/aliases/prod')).toEqual(['m:a/b', 'l:a', 'l:-']);
+    expect(tagsOfChange('namespaces/a/models/b')).toEqual(['m:a/b', 'l:a', 'l:-']);
+  });
+  it('drops everything in a namespace when the namespace changes', () => {
+    expect(tagsOfChange('namespaces/a')).toEqual(['n:a', 'l:a', 'l:-']);
+  });
+  it('leaves the cache alone for changes outside models', () => {
+    expect(tagsOfChange('deployments/d1')).toEqual([]);
+    expect(tagsOfChange('artifacts/sha256:00')).toEqual([]);
+  });
+});

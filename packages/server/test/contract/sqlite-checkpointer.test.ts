@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Sqlite from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SqliteCheckpointer } from '../../src/adapters/sql/dialects/sqlite-checkpointer.js';
+import { waitFor } from '../support/serving.js';
+
+describe('SQLite WAL checkpointer thread', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quiver-ckpt-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('copies every committed WAL frame into the database file without the writer checkpointing', async () => {
+    const file = join(dir, 'db.sqlite');
+    const db = new Sqlite(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('wal_autocheckpoint = 0');
+    db.exec('create table t (id integer primary key, body text)');
+    const insert = db.prepare('insert into t (body) values (?)');
+    db.transaction(() => {
+      for (let i = 0; i < 500; i++) insert.run('x'.repeat(200));
+    })();
+    const checkpointer = new SqliteCheckpointer(file, 10);
+    try {
+      await waitFor(
+        async () => ({ ...checkpointer.stats }),
+        (s) => s.lastLog > 0 && s.lastCheckpointed === s.lastLog,
+        10_000,
+        'the thread to checkpoint the whole WAL',
+      );
+      expect(checkpointer.stats.lastError).toBeUndefined();
+      // Nothing is left for the writer to copy: the thread did it.
+      const [row] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
+      expect(row!.checkpointed).toBe(row!.log);
+      expect((db.prepare('select count(*) as n from t').get() as { n: number }).n).toBe(500);
+    } finally {
+      await checkpointer.close();
+      db.close();
+    }
+  });
+
+  it('reports a file it cannot open instead of failing the process', async () => {
+    const checkpointer = new SqliteCheckpointer(join(dir, 'missing', 'nope.db'), 10);
+    await waitFor(
+      async () => checkpointer.stats.lastError,
+      (e) => e !== undefined,
+      10_000,
+      'the open error',
+    );
+    expect(checkpointer.stats.lastError).toMatch(/directory|open/i);
+    await checkpointer.close();
+  });
+});
