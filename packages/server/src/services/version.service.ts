@@ -319,15 +319,12 @@ export class VersionService {
     const found: (Version | undefined)[] = wanted.map((w) => cache.get<Version>(w.key));
     const misses = wanted.filter((_, i) => found[i] === undefined);
     if (misses.length > 0) {
-      const ticket = cache.ticket();
+      // Batch reads use what single reads cached but do not fill the cache: a status board
+      // sweeping thousands of versions would otherwise push out the hot entries (and churn the heap).
       const rows = await this.deps.store.read((repos) =>
         repos.versions.batchGet(misses.map((w) => w.lookup)),
       );
-      for (const { index, version } of rows) {
-        const w = misses[index]!;
-        found[w.index] = version;
-        cache.set(w.key, version, w.tags, ticket);
-      }
+      for (const { index, version } of rows) found[misses[index]!.index] = version;
     }
     return collect(names, found);
   }
@@ -407,7 +404,6 @@ async function checkSeparationOfDuties(
 interface Wanted {
   index: number;
   key: string;
-  tags: string[];
   lookup: VersionLookup;
 }
 
@@ -432,7 +428,6 @@ function parseBatch(names: readonly string[]): Wanted[] {
     return {
       index,
       key: cacheKeys.version(path.namespace, path.model, formatVersionRef(path.ref)),
-      tags: versionTags(path.namespace, path.model),
       lookup:
         path.ref.kind === 'number'
           ? { namespace: path.namespace, model: path.model, version: path.ref.version }
