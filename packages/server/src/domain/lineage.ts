@@ -109,6 +109,8 @@ export interface LineageGraph {
   edges: LineageEdge[];
   /** True when the node cap (LIMITS.lineageNodes) cut the walk short. */
   truncated: boolean;
+  /** Nodes left out because the caller may not read them (set when the graph is answered). */
+  hidden?: number;
 }
 
 /** The lineage a caller asks to record, names parsed and de-duplicated. */

@@ -18,6 +18,7 @@ import type { TimelineRow } from '../ports/lineage.repositories.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
 import type { CallContext } from './context.js';
 import { datasetVersionNotFound, requireDataset } from './dataset.service.js';
+import { assertMayReference, visibleGraph } from './lineage-access.js';
 import { walkLineage } from './lineage-graph.js';
 import { lineageResource, recordLineage, type VersionLineage, versionLineage } from './lineage-record.js';
 import { requireModel, requireVersion } from './lookups.js';
@@ -74,6 +75,7 @@ export class LineageService {
     input: unknown,
   ): Promise<VersionLineage> {
     const request = checkLineageRequest(input, 'lineage');
+    assertMayReference(ctx, request);
     return this.deps.mutations.run(
       ctx,
       {
@@ -91,7 +93,7 @@ export class LineageService {
   }
 
   async graph(
-    _ctx: CallContext,
+    ctx: CallContext,
     namespace: string,
     model: string,
     ref: VersionRef,
@@ -107,13 +109,13 @@ export class LineageService {
         direction,
         depth,
       );
-      return graph;
+      return visibleGraph(ctx, graph);
     });
   }
 
   /** Downstream of a dataset version: the versions trained or evaluated on it, their descendants, their deployments. */
   async datasetGraph(
-    _ctx: CallContext,
+    ctx: CallContext,
     namespace: string,
     dataset: string,
     version: number,
@@ -130,7 +132,7 @@ export class LineageService {
         direction,
         depth,
       );
-      return graph;
+      return visibleGraph(ctx, graph);
     });
   }
 

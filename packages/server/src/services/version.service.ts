@@ -31,6 +31,7 @@ import type { ModelKey, Repositories, VersionKey, VersionLookup } from '../ports
 import type { UnitOfWork } from '../ports/unit-of-work.js';
 import { cachedRead, cacheKeys, cacheTags } from './cached-reads.js';
 import type { CallContext, ListRequest } from './context.js';
+import { assertMayReference } from './lineage-access.js';
 import { recordLineage } from './lineage-record.js';
 import { listPage } from './listing.js';
 import {
@@ -79,6 +80,7 @@ export class VersionService {
     const metadata = checkMetadata(input.metadata);
     const source_uri = checkText(input.source_uri, 'source_uri', LIMITS.sourceUri);
     const lineage = input.lineage === undefined ? null : checkLineageRequest(input.lineage);
+    if (lineage) assertMayReference(ctx, lineage);
     const { clock, ids } = this.deps;
     // Parsing a model happens before the transaction: it must not hold the write lock.
     const artifact = input.artifact ? await describeArtifact(this.deps.models, input.artifact) : null;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Quiver } from '../../src/main.js';
 import { type Client, client, expectError, newModel, newNamespace, newVersion } from '../support/api.js';
 import { backends, testQuiver } from '../support/databases.js';
+import { lineageBuilders } from '../support/lineage.js';
 
 const BACKENDS = await backends();
 
@@ -74,6 +75,43 @@ describe.each(BACKENDS)('fine-grained permissions (%s)', (backend) => {
       'namespaces/a',
     ]);
     expectError(await dave.post('/v1/namespaces', { namespace_id: 'c' }), 403, 'PERMISSION_DENIED');
+  });
+
+  it('keeps lineage from naming or showing what the caller may not read in other namespaces', async () => {
+    const lineage = lineageBuilders(admin);
+    await lineage.dataset('b', 'secret');
+    const hiddenData = await lineage.datasetVersion('b', 'secret');
+    const hiddenParent = await lineage.version('b', 'm6');
+    const lena = await principal('lena', ['contributor@namespaces/a']);
+    const mine = lineageBuilders(lena);
+    // Naming another team's dataset or model, at creation or later, needs read access to it.
+    const atCreate = await lena.post('/v1/namespaces/a/models/m3/versions', {
+      lineage: { trained_on: [hiddenData] },
+    });
+    expectError(atCreate, 403, 'PERMISSION_DENIED');
+    expect(atCreate.body.error.details).toMatchObject({
+      permission: 'lineage.read',
+      resource: 'namespaces/b',
+    });
+    const own = await mine.version('a', 'm3');
+    const later = await mine.record(own, { derived_from: [hiddenParent] });
+    expectError(later, 403, 'PERMISSION_DENIED');
+    expect(later.body.error.details).toMatchObject({
+      permission: 'lineage.read',
+      resource: 'namespaces/b/models/m6',
+    });
+    // What an admin recorded across namespaces shows to lena without the nodes she may not read.
+    expect(
+      (await lineage.record(own, { derived_from: [hiddenParent], trained_on: [hiddenData] })).status,
+    ).toBe(200);
+    const graph = await lena.get(`/v1/${own}/lineage?direction=upstream&depth=2`);
+    expect(graph.status, JSON.stringify(graph.body)).toBe(200);
+    expect(graph.body.nodes.map((n: { name: string }) => n.name)).toEqual([own]);
+    expect(graph.body.edges).toEqual([]);
+    expect(graph.body.hidden).toBe(2);
+    const full = await admin.get(`/v1/${own}/lineage?direction=upstream&depth=2`);
+    expect(full.body.hidden).toBe(0);
+    expect(full.body.nodes).toHaveLength(3);
   });
 
   it('checks every name of a batch read', async () => {

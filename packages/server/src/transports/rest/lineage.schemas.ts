@@ -122,6 +122,11 @@ export const LineageGraph = Type.Object(
       },
     ),
     truncated: Type.Boolean({ description: `True when the walk stopped at ${LIMITS.lineageNodes} nodes.` }),
+    hidden: Type.Integer({
+      minimum: 0,
+      description:
+        'Nodes left out because the caller may not read them (with the edges that touch them): the graph goes on there.',
+    }),
   },
   { $id: 'LineageGraph' },
 );
