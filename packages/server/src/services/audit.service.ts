@@ -83,6 +83,7 @@ export class AuditService implements MutationObserver, AuditSink {
       action: mutation.action,
       resource: created ?? mutation.resource,
       outcome: 'success',
+      permission: ctx.permission,
       requestId: ctx.requestId,
       traceId: ctx.traceId,
       clientAddress: ctx.clientAddress,

@@ -6,6 +6,8 @@ export interface CallContext {
   requestId: string;
   /** The W3C trace id of the request's span, when tracing is on (the audit log records it). */
   traceId?: string | undefined;
+  /** The permission the transport checked for this call (recorded with audit events). */
+  permission?: string | undefined;
   /** The caller's network address as the transport saw it (the audit log records it). */
   clientAddress?: string | undefined;
   /** A client-chosen key that makes a write safe to retry (`Idempotency-Key`). */

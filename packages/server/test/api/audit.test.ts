@@ -319,6 +319,8 @@ describe.each(BACKENDS)('audit log over REST (%s)', (backend) => {
     const all = await api.get('/v1/audit/events?resource=namespaces/listed&action=CreateNamespace');
     expect(all.status).toBe(200);
     expect(all.body.events).toHaveLength(1);
+    // The change is recorded under the permission the route checked.
+    expect(all.body.events[0]).toMatchObject({ principal: 'admin', permission: 'namespaces.create' });
     expect(Object.keys(all.body.events[0]).sort()).toEqual(
       [
         'action',

@@ -294,8 +294,15 @@ export function callContext(req: FastifyRequest): CallContext {
     requestId: req.id,
     traceId: activeTraceId(requestContext(req)) || undefined,
     clientAddress: req.ip,
+    // The permission the route's rule checked: what the audit log records the change under.
+    permission: guardedPermission(req),
     idempotencyKey: checkIdempotencyKey(req.headers['idempotency-key']),
   };
+}
+
+function guardedPermission(req: FastifyRequest): string | undefined {
+  const guard = req.routeOptions.config.guard;
+  return guard && 'access' in guard ? guard.access.permission : undefined;
 }
 
 export function ifMatch(req: FastifyRequest): string | undefined {
