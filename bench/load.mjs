@@ -5,10 +5,12 @@ import autocannon from 'autocannon';
 export const BENCH_TOKEN = 'qvr_quiver-bench-token-0123456789abcdefghij';
 export const AUTH = { authorization: `Bearer ${BENCH_TOKEN}` };
 
-export async function load({ url, connections, duration, request, warmup = 1 }) {
-  if (warmup > 0) await run({ url, connections, duration: warmup, request, times: null });
+/** One step: `request`, or `requests` (each connection cycles through them in order). */
+export async function load({ url, connections, duration, request, requests, warmup = 1 }) {
+  const list = requests ?? [request];
+  if (warmup > 0) await run({ url, connections, duration: warmup, list, times: null });
   const times = [];
-  const result = await run({ url, connections, duration, request, times });
+  const result = await run({ url, connections, duration, list, times });
   times.sort((a, b) => a - b);
   const pct = (p) =>
     times.length ? times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))] : 0;
@@ -28,7 +30,7 @@ export async function load({ url, connections, duration, request, warmup = 1 }) 
   };
 }
 
-function run({ url, connections, duration, request, times }) {
+function run({ url, connections, duration, list, times }) {
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -38,7 +40,7 @@ function run({ url, connections, duration, request, times }) {
         pipelining: 1,
         timeout: 10,
         // Every request authenticates, as real clients do (the token is cached server-side).
-        requests: [{ ...request, headers: { ...AUTH, ...request.headers } }],
+        requests: list.map((request) => ({ ...request, headers: { ...AUTH, ...request.headers } })),
       },
       (err, result) => (err ? reject(err) : resolve(result)),
     );

@@ -1,11 +1,14 @@
-// npm run bench [-- --quick] [--backend sqlite|postgres|all] [--connections 64] [--duration 10]
-// Seeds (or reuses) 100,000 models x 10 versions, starts Quiver in its own process, and measures
-// the design review's operations plus a bare Fastify route as this machine's ceiling.
+// npm run bench [-- --quick] [--backend sqlite|postgres|all] [--connections 64] [--duration 10] [--steps 10,50,…|none] [--workers N]
+// Seeds (or reuses) 100,000 models x 10 versions, starts Quiver in its own process, measures a bare
+// Fastify route as the machine's ceiling, the design review's operations at 64 connections, then each
+// as a step load (10 … 1,000 connections) with a chart in docs/images/.
 import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { tinyMlp } from '../packages/server/dist/dev/onnx-builder.js';
+import { stepChart } from './chart.mjs';
 import { BENCH_TOKEN, load } from './load.mjs';
 
 const { values: args } = parseArgs({
@@ -16,10 +19,16 @@ const { values: args } = parseArgs({
     duration: { type: 'string' },
     models: { type: 'string' },
     workers: { type: 'string', default: '1' },
+    steps: { type: 'string' },
   },
 });
 const quick = args.quick;
-const duration = Number(args.duration ?? (quick ? 3 : 10));
+/** Concurrent connections of the step loads (after the 64-connection table); `none` skips them. */
+const steps =
+  args.steps === 'none'
+    ? []
+    : (args.steps ?? (quick ? '10,300,1000' : '10,50,100,300,500,1000')).split(',').map(Number);
+const duration = Number(args.duration ?? (quick ? 2 : 10));
 const connections = Number(args.connections);
 const models = Number(args.models ?? (quick ? 10_000 : 100_000));
 const perModel = 10;
@@ -34,8 +43,29 @@ const modelPath = (i) =>
 const versionName = (i, v) =>
   `namespaces/ns-${String(i % 100).padStart(3, '0')}/models/model-${String(i).padStart(6, '0')}/versions/${v}`;
 const json = { 'content-type': 'application/json' };
+const DEPLOY_MODEL = 'namespaces/bench-deploy/models/tiny';
+let deploySeq = 0;
 const batchBody = () =>
   JSON.stringify({ names: Array.from({ length: 100 }, () => versionName(rand(models), 1 + rand(perModel))) });
+
+/**
+ * Waits until the rollouts the deploy scenario queued have run (the in-process worker shares the
+ * server's CPU), so that the next measurement is not of a server still working through them.
+ */
+async function drained(url) {
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    const text = await fetch(`${url}/metrics`).then(
+      (r) => r.text(),
+      () => '',
+    );
+    const n = (status) =>
+      Number(text.match(new RegExp(`^quiver_jobs\\{status="${status}"\\} (\\S+)$`, 'm'))?.[1] ?? 0);
+    if (n('queued') + n('running') === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  console.warn('the job queue did not drain within 3 minutes; measuring anyway');
+}
 
 /** The read cache's hit and miss counters, from the server's /metrics. */
 async function cacheCounters(url) {
@@ -97,6 +127,32 @@ const SCENARIOS = [
       setupRequest: (r) => ({ ...r, body: batchBody() }),
     },
   },
+  {
+    name: 'deploy request (accepted)',
+    review: { avg: 350, p95: 520, p99: 680, rps: 80 },
+    request: {
+      method: 'POST',
+      path: '/v1/deployments',
+      headers: json,
+      setupRequest: (r) => ({
+        ...r,
+        body: JSON.stringify({
+          deployment_id: `bench-${process.pid}-${++deploySeq}`,
+          model: DEPLOY_MODEL,
+          version: 1,
+        }),
+      }),
+    },
+  },
+  {
+    name: 'read/write mix (90/10)',
+    review: null,
+    // Each connection cycles through ten requests: nine reads of the other kinds, one create.
+    requests: () => {
+      const [get, list, create, status] = SCENARIOS.map((s) => s.request);
+      return [get, get, list, get, status, get, get, list, get, create];
+    },
+  },
 ];
 
 function start(script, env) {
@@ -142,7 +198,39 @@ const results = {
   versions: models * perModel,
   workers: Number(args.workers),
   backends: {},
+  steps: {},
 };
+
+function loadOf(scenario) {
+  return scenario.requests ? { requests: scenario.requests() } : { request: scenario.request };
+}
+
+/** The model the deploy scenario deploys: a tiny ONNX model registered once per dataset. */
+async function prepareDeploys(url) {
+  const call = async (method, path, body, type = 'application/json') => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${BENCH_TOKEN}`, 'content-type': type },
+      body: body instanceof Uint8Array ? body : JSON.stringify(body),
+    });
+    if (!res.ok && res.status !== 409)
+      throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  const artifact = await call(
+    'POST',
+    '/v1/artifacts',
+    tinyMlp({ inputs: 4, hidden: 8, outputs: 3, seed: 1 }).bytes,
+    'application/octet-stream',
+  );
+  await call('POST', '/v1/namespaces', { namespace_id: 'bench-deploy' });
+  await call('POST', '/v1/namespaces/bench-deploy/models', { model_id: 'tiny' });
+  const versions = await fetch(`${url}/v1/${DEPLOY_MODEL}/versions?page_size=1`, {
+    headers: { authorization: `Bearer ${BENCH_TOKEN}` },
+  }).then((r) => r.json());
+  if (!versions.versions?.length)
+    await call('POST', `/v1/${DEPLOY_MODEL}/versions`, { artifact: { digest: artifact.digest } });
+}
 
 const bare = await start('./bare.mjs', { PORT: '0' });
 const ceiling = await load({ url: `${bare.url}/bare`, connections, duration, request: { method: 'GET' } });
@@ -171,18 +259,32 @@ for (const backend of backends) {
     ...(backend === 'postgres' ? { QUIVER_DATABASE_URL: PG_URL } : {}),
   };
   const server = await start('./server.mjs', env);
+  await prepareDeploys(server.url);
   const rows = [];
   for (const s of SCENARIOS) {
     const before = await cacheCounters(server.url);
-    const r = await load({ url: server.url, connections, duration, request: s.request });
+    const r = await load({ url: server.url, connections, duration, ...loadOf(s) });
     const after = await cacheCounters(server.url);
     const lookups = after.hits - before.hits + (after.misses - before.misses);
     r.cacheHitRate = lookups > 0 ? (after.hits - before.hits) / lookups : null;
     rows.push({ name: s.name, ...r, review: s.review });
+    await drained(server.url);
     console.log(
       `${backend} ${s.name}: ${fmt(r.rps, 0)} req/s, avg ${fmt(r.avg)} ms, p95 ${r.p95} ms, p99 ${r.p99} ms, errors ${r.errors}`,
     );
   }
+  const stepRows = [];
+  for (const s of SCENARIOS) {
+    for (const c of steps) {
+      const r = await load({ url: server.url, connections: c, duration, ...loadOf(s) });
+      stepRows.push({ name: s.name, ...r });
+      await drained(server.url);
+      console.log(
+        `${backend} ${s.name} @${c}: ${fmt(r.rps, 0)} req/s, p99 ${fmt(r.p99)} ms, errors ${r.errors} (timeouts ${r.timeouts}, non-2xx ${r.non2xx})`,
+      );
+    }
+  }
+  results.steps[backend] = stepRows;
   await stop(server);
   results.backends[backend] = rows;
 }
@@ -197,9 +299,39 @@ console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const [backend, rows] of Object.entries(results.backends)) {
   for (const r of rows) {
     console.log(
-      `| ${backend} | ${r.name} | ${fmt(r.rps, 0)} | ${fmt((100 * r.rps) / ceiling.rps, 0)}% | ${fmt(r.avg)} | ${r.p95} | ${r.p99} | ${r.errors} | ${r.cacheHitRate === null ? '-' : `${fmt(100 * r.cacheHitRate, 0)}%`} | ${r.review.rps} | ${fmt(r.rps / r.review.rps, 1)}x |`,
+      `| ${backend} | ${r.name} | ${fmt(r.rps, 0)} | ${fmt((100 * r.rps) / ceiling.rps, 0)}% | ${fmt(r.avg)} | ${r.p95} | ${r.p99} | ${r.errors} | ${r.cacheHitRate === null ? '-' : `${fmt(100 * r.cacheHitRate, 0)}%`} | ${r.review?.rps ?? '-'} | ${r.review ? `${fmt(r.rps / r.review.rps, 1)}x` : '-'} |`,
     );
   }
+}
+for (const [backend, rows] of Object.entries(results.steps)) {
+  if (rows.length === 0) continue;
+  console.log(`\n${backend}: step loads (${duration} s each)\n`);
+  console.log(
+    `| operation | ${steps.map((c) => `${c} conns req/s · p99 ms · errors`).join(' | ')} | flat? |`,
+  );
+  console.log(`|---|${steps.map(() => '---').join('|')}|---|`);
+  const byName = {};
+  for (const r of rows) {
+    byName[r.name] ??= [];
+    byName[r.name].push(r);
+  }
+  for (const [name, points] of Object.entries(byName)) {
+    const peak = Math.max(...points.map((p) => p.rps));
+    const from100 = points.filter((p) => p.connections >= 100);
+    const flat = from100.length > 0 && from100.every((p) => p.rps >= 0.9 * peak && p.errors === 0);
+    console.log(
+      `| ${name} | ${points.map((p) => `${fmt(p.rps, 0)} · ${fmt(p.p99)} · ${p.errors}`).join(' | ')} | ${flat ? 'yes' : 'no'} |`,
+    );
+  }
+  const svg = stepChart(
+    `Quiver on ${backend}: throughput and p99 vs concurrent connections (${results.versions} versions, ${results.machine.cpus} vCPUs, load generator included)`,
+    Object.entries(byName).map(([name, points]) => ({ name, points })),
+  );
+  const dir = new URL(quick ? './results/' : '../docs/images/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  const chart = new URL(`bench-steps-${backend}${quick ? '-quick' : ''}.svg`, dir);
+  writeFileSync(chart, svg);
+  console.log(`\nchart: ${chart.pathname}`);
 }
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 const file = new URL(
