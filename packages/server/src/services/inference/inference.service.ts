@@ -37,6 +37,11 @@ const RECHECK_MS = 100;
 
 const servable = (d: DeploymentRecord) => d.status !== 'deleting' && d.resolved.length > 0;
 
+/** Every how many refreshes the whole deployment table is read again (deletions by other instances show up then). */
+const FULL_READ_EVERY = 30;
+/** Incremental reads look this far back, for changes stamped by instances whose clocks run behind. */
+const CLOCK_OVERLAP_MS = 5_000;
+
 /**
  * Serves deployments. Keeps the deployment table in memory (re-read periodically and on
  * in-process changes), routes each request to a version by the traffic split, a version
@@ -57,8 +62,15 @@ export class InferenceService implements Inference {
   readonly #storedAt = new Map<string, number>();
   #loaded = false;
   #timer: NodeJS.Timeout | undefined;
+  #lastFullRead = Number.NEGATIVE_INFINITY;
+  /** Every 30 refresh periods (30 s by default) the whole table is read again. */
+  readonly #fullReadMs: number;
+  /** update_time from which the next incremental read starts. */
+  #changesFrom = 0;
 
-  constructor(private readonly deps: InferenceServiceDeps) {}
+  constructor(private readonly deps: InferenceServiceDeps) {
+    this.#fullReadMs = (deps.refreshMs ?? 1_000) * FULL_READ_EVERY;
+  }
 
   async start(): Promise<void> {
     await this.refresh();
@@ -74,8 +86,11 @@ export class InferenceService implements Inference {
   }
 
   /**
-   * Re-reads every deployment (there are few; deletions show up too). Refreshes run one at a
-   * time, and an entry is only replaced by a newer revision of itself: a slow read that started
+   * Brings the table up to date. Most refreshes read only the deployments changed since the last
+   * one (an index range on update_time, with an overlap for clocks of other instances); every
+   * FULL_READ_EVERY refresh periods the whole table is read again, which is how deletions made by other instances
+   * show up (a deletion in this process is seen at once through `changed`). Refreshes run one at
+   * a time, and an entry is only replaced by a newer revision of itself: a slow read that started
    * before a rollout committed can never put an older state back.
    */
   refresh(): Promise<void> {
@@ -86,7 +101,8 @@ export class InferenceService implements Inference {
     this.#refreshing = (async () => {
       do {
         this.#refreshAgain = false;
-        await this.#readTable();
+        const full = performance.now() - this.#lastFullRead >= this.#fullReadMs;
+        await (full ? this.#readTable() : this.#readChanges());
       } while (this.#refreshAgain);
     })().finally(() => {
       this.#refreshing = undefined;
@@ -96,8 +112,10 @@ export class InferenceService implements Inference {
 
   async #readTable(): Promise<void> {
     const started = ++this.#stamp;
+    const readAt = performance.now();
     try {
       const all = await this.deps.store.read((repos) => repos.deployments.list(null, 100_000));
+      this.#changesFrom = newest(all, 0) - CLOCK_OVERLAP_MS;
       const seen = new Set<string>();
       for (const d of all) {
         seen.add(d.deployment_id);
@@ -105,15 +123,25 @@ export class InferenceService implements Inference {
       }
       // Only entries stored before this snapshot began may be dropped for being absent from it.
       for (const [id, storedAt] of [...this.#storedAt]) {
-        if (!seen.has(id) && storedAt < started) {
-          this.#table.delete(id);
-          this.#storedAt.delete(id);
-          this.#dropBatchers(id);
-        }
+        if (!seen.has(id) && storedAt < started) this.#forget(id);
       }
+      this.#lastFullRead = readAt;
       this.#loaded = true;
     } catch (err) {
       this.deps.logger?.warn({ err }, 'could not refresh the deployment table');
+    }
+  }
+
+  async #readChanges(): Promise<void> {
+    try {
+      const changed = await this.deps.store.read((repos) =>
+        repos.deployments.changedSince(this.#changesFrom),
+      );
+      for (const d of changed) this.#remember(d);
+      // The window follows the newest change seen (the writers' clocks), never this process's clock.
+      this.#changesFrom = Math.max(this.#changesFrom, newest(changed, 0) - CLOCK_OVERLAP_MS);
+    } catch (err) {
+      this.deps.logger?.warn({ err }, 'could not read the deployments that changed');
     }
   }
 
@@ -127,9 +155,27 @@ export class InferenceService implements Inference {
     return d;
   }
 
-  /** A change made in this process: refresh at once instead of waiting for the next tick. */
-  changed(_deploymentId: string): void {
-    void this.refresh();
+  #forget(id: string): void {
+    this.#table.delete(id);
+    this.#storedAt.delete(id);
+    this.#dropBatchers(id);
+  }
+
+  /**
+   * A change made in this process: read that one deployment at once instead of waiting for the
+   * next tick (thousands of rollouts each re-reading the whole table was quadratic).
+   */
+  changed(deploymentId: string): void {
+    const started = ++this.#stamp;
+    void this.deps.store
+      .read((repos) => repos.deployments.get(deploymentId))
+      .then((d) => {
+        if (d) this.#remember(d);
+        else if ((this.#storedAt.get(deploymentId) ?? 0) < started) this.#forget(deploymentId);
+      })
+      .catch((err: unknown) =>
+        this.deps.logger?.warn({ err, deploymentId }, 'could not read a changed deployment'),
+      );
   }
 
   /** Deployments in the in-memory table by status (what the metrics report). */
@@ -347,4 +393,11 @@ export class InferenceService implements Inference {
     for (const key of [...this.#batchers.keys()])
       if (key.startsWith(`${deploymentId}/`)) this.#batchers.delete(key);
   }
+}
+
+/** The latest update_time among `rows` (or `fallback`). */
+function newest(rows: readonly DeploymentRecord[], fallback: number): number {
+  let max = fallback;
+  for (const r of rows) if (r.update_time > max) max = r.update_time;
+  return max;
 }
