@@ -76,8 +76,11 @@ console.log(`start: ${results.uptimeStart}`);
 
 function start(script, env) {
   return new Promise((resolve, reject) => {
+    // QUIVER_BENCH_PROFILE=<dir>: the Quiver server writes a V8 CPU profile there when it stops.
+    const profile = process.env.QUIVER_BENCH_PROFILE && script === './server.mjs';
     const child = fork(new URL(script, import.meta.url), [], {
       env: { ...process.env, ...env },
+      execArgv: profile ? ['--cpu-prof', `--cpu-prof-dir=${process.env.QUIVER_BENCH_PROFILE}`] : [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     // Never leave a server behind when this script fails.
