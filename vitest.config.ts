@@ -5,7 +5,12 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 
 export default defineConfig({
   resolve: {
-    alias: { '@quiver/sdk': src('sdk'), '@quiver/server': src('server') },
+    // Tests import what Node resolves: the SDK's `node` entry (REST + gRPC), a superset of the browser one.
+    alias: {
+      '@quiver/sdk/browser': src('sdk'),
+      '@quiver/sdk': src('sdk').replace(/index\.ts$/, 'node.ts'),
+      '@quiver/server': src('server'),
+    },
   },
   test: {
     include: ['packages/*/test/**/*.test.ts'],

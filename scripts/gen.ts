@@ -1,6 +1,6 @@
 /**
- * Regenerates the committed files that are derived from code: the OpenAPI snapshot,
- * docs/errors.md and docs/operations.md. Refuses to overwrite the OpenAPI snapshot with
+ * Regenerates the committed files that are derived from code: the OpenAPI snapshot (and the
+ * SDK's types generated from it), docs/errors.md and docs/operations.md. Refuses to overwrite the OpenAPI snapshot with
  * a breaking change unless --allow-breaking is given (see CONTRIBUTING.md).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import {
   withPermissionTable,
 } from './lib/generated.js';
 import { breakingChanges } from './lib/openapi-compat.js';
+import { SDK_TYPES_FILE, sdkTypesSource } from './lib/sdk-types.js';
 
 const allowBreaking = process.argv.includes('--allow-breaking');
 const doc = await currentOpenApi();
@@ -29,7 +30,8 @@ if (existsSync(GENERATED.openapi)) {
   }
 }
 writeFileSync(GENERATED.openapi, `${JSON.stringify(doc, null, 2)}\n`);
+writeFileSync(SDK_TYPES_FILE, sdkTypesSource(doc));
 writeFileSync(GENERATED.errors, errorsMarkdown());
 writeFileSync(GENERATED.operations, operationsMarkdown());
 writeFileSync(GENERATED.security, withPermissionTable(readFileSync(GENERATED.security, 'utf8')));
-console.log(`wrote ${Object.values(GENERATED).join(', ')}`);
+console.log(`wrote ${[...Object.values(GENERATED), SDK_TYPES_FILE].join(', ')}`);

@@ -166,9 +166,22 @@ method and status names, deployments that exist; never caller identities or raw 
 | \`quiver_jobs\` | gauge | \`status\` (\`queued\`, \`running\`), read from the database on scrape |
 | \`quiver_jobs_oldest_due_age_seconds\` | gauge | how long the oldest due job has waited |
 | \`quiver_models_loaded\`, \`quiver_models_loaded_bytes\` | gauge | models the runtime holds |
+| \`quiver_cache_hits_total\`, \`quiver_cache_misses_total\`, \`quiver_cache_invalidations_total\` | counter | the read cache |
+| \`quiver_cache_bytes\` | gauge | approximate bytes the read cache holds |
+| \`quiver_db_pool_connections\` | gauge | \`state\` (\`in_use\`, \`idle\`); PostgreSQL only |
+| \`quiver_db_pool_waiting\`, \`quiver_db_pool_max\` | gauge | queries waiting for a connection; the pool size (PostgreSQL) |
+| \`quiver_db_group_commit_batches_total\`, \`quiver_db_group_commit_writes_total\` | counter | SQLite group commit: transactions, and writes in them |
+| \`quiver_sqlite_wal_checkpoints_total\` | counter | passes of the background WAL checkpointer (SQLite) |
+| \`quiver_sqlite_wal_frames\`, \`quiver_sqlite_wal_checkpoint_failing\` | gauge | WAL frames at the last pass; 1 when it failed |
+| \`quiver_audit_chain_length\` | gauge | events in the audit chain, read on scrape |
+| \`quiver_audit_checkpoint_age_seconds\` | gauge | time since the last signed checkpoint (NaN before the first) |
 | \`quiver_process_*\`, \`quiver_nodejs_*\` | various | CPU, memory, heap, event loop lag, GC |
 
-The job gauges wait at most 1 s for the database; a slower scrape keeps their previous values.
+The job and audit gauges wait at most 1 s for the database; a slower scrape keeps their previous
+values. Families a database or role does not have (the pool on SQLite) are absent, not zero.
+
+With \`QUIVER_OTEL_METRICS=on\` the same metrics (names, labels, buckets; cumulative) are also
+pushed over OTLP every \`OTEL_METRIC_EXPORT_INTERVAL\` ms, and once more on shutdown.
 
 ## Tracing
 
@@ -177,12 +190,18 @@ default: with \`QUIVER_OTEL_EXPORTERS=none\` nothing is registered and the no-op
 nothing. Settings:
 
 - \`QUIVER_OTEL_EXPORTERS\`: a comma list of \`console\` (spans printed to stdout) and \`otlp\`
-  (OTLP over HTTP/protobuf, batched), or \`none\`.
+  (OTLP, batched), or \`none\`. \`otlp,console\` sends every span to both.
+- \`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL\` or \`OTEL_EXPORTER_OTLP_PROTOCOL\`: \`http/protobuf\`
+  (the default, port 4318) or \`grpc\` (port 4317).
 - \`QUIVER_OTEL_SAMPLING\`: the fraction of new traces recorded (0 to 1, default 1). Sampling is
-  parent-based: a caller's \`traceparent\` decides for its own trace.
+  parent-based: a caller's \`traceparent\` decides for its own trace. An unsampled request enters
+  no context and makes no child spans; at 0 a request without a \`traceparent\` makes no span at
+  all (and answers none), so that only callers who ask for a trace pay for one.
 - The OTLP exporter reads the standard variables: \`OTEL_EXPORTER_OTLP_ENDPOINT\` (default
   \`http://localhost:4318\`; spans go to \`/v1/traces\` under it), \`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT\`,
-  \`OTEL_EXPORTER_OTLP_HEADERS\`, \`OTEL_EXPORTER_OTLP_TIMEOUT\`.
+  \`OTEL_EXPORTER_OTLP_HEADERS\`, \`OTEL_EXPORTER_OTLP_TIMEOUT\`; the resource takes
+  \`OTEL_SERVICE_NAME\` (default \`quiver\`) and \`OTEL_RESOURCE_ATTRIBUTES\`, and carries
+  \`service.version\`, \`quiver.role\` and \`process.pid\`. \`OTEL_BSP_*\` tune the batching.
 
 To send traces to Jaeger (or any OTLP collector):
 
@@ -194,25 +213,51 @@ QUIVER_OTEL_EXPORTERS=otlp OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 qui
 
 Context propagates with W3C Trace Context: a \`traceparent\` (and \`tracestate\`) header or gRPC
 metadata entry is continued, and every REST response carries the \`traceparent\` of its server
-span. A deploy is one trace across processes: the request's trace context is stored with the
-rollout job, and the worker that runs it continues it.
+span. A deploy is one trace across processes: the request makes a \`job.enqueue\` span whose
+context is stored with the rollout job, and the worker that claims and runs it, in whichever
+process, continues the trace under it (a test checks this with the worker in another process).
 
 | span | kind | attributes |
 |---|---|---|
 | \`METHOD /route/template\` | server | \`http.request.method\`, \`http.route\`, \`http.response.status_code\`, \`quiver.request_id\`, \`error.type\` (the error code) |
 | \`inference.GRPCInferenceService/Method\` (and health) | server | \`rpc.system\`, \`rpc.service\`, \`rpc.method\`, \`rpc.grpc.status_code\` |
-| \`job deployment.rollout\`, \`job deployment.undeploy\` | consumer | \`quiver.job.id\`, \`quiver.job.kind\`, \`quiver.job.attempt\`; child of the request that enqueued it |
+| \`job.enqueue\` | producer | \`quiver.job.kind\`; child of the request that enqueued the job |
+| \`job.claim\` | consumer | \`quiver.job.id\`, \`quiver.job.kind\`, \`quiver.job.wait_ms\` (time queued), \`quiver.worker\` |
+| \`job deployment.rollout\`, \`job deployment.undeploy\` | consumer | \`quiver.job.id\`, \`quiver.job.kind\`, \`quiver.job.attempt\`; child of \`job.enqueue\` |
+| \`artifact.put\` | internal | \`quiver.artifact.digest\`, \`quiver.artifact.size_bytes\`, \`quiver.artifact.created\` |
+| \`cache.get\`, \`cache.fill\` | internal | \`quiver.cache.key_kind\` (\`model\`, \`version\`, \`models\`), \`quiver.cache.hit\`; only inside traced requests |
 | \`model.load\` | internal | \`quiver.artifact.digest\` |
 | \`model.infer\` | internal | \`quiver.deployment\`, \`quiver.version\`, \`quiver.batch_size\` |
 | \`SELECT\`, \`INSERT\`, … (one per SQL statement inside a traced operation) | client | \`db.system.name\`, \`db.query.text\` (statement text; parameter values are never recorded) |
 
-Error log lines of REST requests carry \`trace_id\` next to \`request_id\` when tracing is on.
+## Logs
+
+JSON lines (pino) on stdout at \`QUIVER_LOG_LEVEL\`. When tracing is on, every line written inside a
+traced operation carries \`trace_id\` and \`span_id\`. At \`debug\`, each REST request ends with a
+\`request completed\` line: \`request_id\`, \`trace_id\`, \`span_id\`, \`principal\`, \`method\`,
+\`route\` (the template), \`status_code\`, \`duration_ms\` (no such hook is installed above debug).
+Credentials never reach the logs: \`authorization\` and \`cookie\` headers and fields named
+\`token\`, \`secret\`, \`password\`, \`bootstrapToken\` or \`auditSigningKey\` are written as
+\`[redacted]\`; a test runs a whole flow at debug level and greps the output for any \`qvr_\` secret.
 
 ## Health
 
 - \`GET /livez\`: the process answers.
-- \`GET /readyz\`: 200 when every dependency of the role answers (database, artifact store, worker
-  heartbeat, deployment table), else 503 naming the failing check.
-- gRPC: \`grpc.health.v1.Health\` for \`""\` and \`inference.GRPCInferenceService\`.
+- \`GET /readyz\`: 200 when every dependency of the role answers, else 503 naming the failing
+  check: \`database\`, \`artifacts\` (the store can be written), \`worker\` (polled recently; worker
+  roles), \`runtime\` (onnxruntime opened a session of a built-in model once; inference and worker
+  roles), \`inference\` (the deployment table was read; inference roles).
+- gRPC: \`grpc.health.v1.Health\` (\`Check\` and \`Watch\`) per service: \`""\` (the server) and
+  \`inference.GRPCInferenceService\` are \`SERVING\` once the deployment table was read;
+  \`grpc.health.v1.Health\` itself always; any other name is \`NOT_FOUND\`.
+
+## Shutdown
+
+On SIGTERM (or SIGINT) Quiver stops accepting connections (new requests on open connections get
+503), lets REST and gRPC requests in flight finish and running jobs drain for up to
+\`QUIVER_SHUTDOWN_GRACE_MS\`, cuts what is left, closes the database, flushes spans (and OTLP
+metrics) and exits 0. A job cut by the grace period is resumed by another worker once its lease
+expires. A test proves it with a real process: an upload in flight when SIGTERM arrives completes
+with 201 and the process exits 0.
 `;
 }

@@ -12,6 +12,7 @@ import { OperationsClient } from './clients/operations.client.js';
 import { RunsClient } from './clients/runs.client.js';
 import { VersionsClient } from './clients/versions.client.js';
 import { QuiverError } from './errors.js';
+import { grpcTarget } from './grpc-url.js';
 import { Invoker } from './invoker.js';
 import { type FetchLike, restTransport, type TokenSource } from './rest.js';
 import type { Transport } from './transport.js';
@@ -22,6 +23,13 @@ export const SDK_VERSION = '0.1.0';
 export interface ClientOptions {
   /** Root URL of the server, e.g. `http://127.0.0.1:8080`. Required unless `transport` is given. */
   baseUrl?: string | undefined;
+  /**
+   * The gRPC address of the inference service (`host:port`, `grpc://…`, `grpcs://…` for TLS).
+   * In Node.js, `inference.infer()` then goes over gRPC (the Open Inference Protocol); in
+   * browsers it is ignored and inference uses the REST twin (`/v2/models/{name}/infer`).
+   * Management calls always go over REST. Either way the same types and errors come back.
+   */
+  grpcUrl?: string | undefined;
   /** Bearer token, or a function returning the current one. */
   token?: TokenSource | undefined;
   /** A `fetch` to use instead of `globalThis.fetch` (tests, proxies, instrumentation). */
@@ -64,7 +72,29 @@ export interface QuiverClient {
   readonly datasets: DatasetsClient;
   readonly runs: RunsClient;
   readonly lineage: LineageClient;
+  /**
+   * Closes the gRPC channel, if one was opened (REST needs no closing). Calls after it open
+   * a new channel.
+   *
+   * @example
+   * ```ts
+   * try {
+   *   await client.inference.infer(request);
+   * } finally {
+   *   client.close();
+   * }
+   * ```
+   */
+  close(): void;
 }
+
+/** Builds the gRPC inference transport; only the Node.js entry has one (see node.ts). */
+export type GrpcTransportFactory = (options: {
+  grpcUrl: string;
+  token?: TokenSource | undefined;
+  userAgent?: string | undefined;
+  headers?: Record<string, string> | undefined;
+}) => Transport & { close(): void };
 
 /**
  * Creates a client. Every method throws {@link QuiverError} on failure; writes carry an
@@ -93,7 +123,29 @@ export interface QuiverClient {
  * ```
  */
 export function createClient(options: ClientOptions): QuiverClient {
-  const transport = options.transport ?? defaultTransport(options);
+  return buildClient(options, undefined);
+}
+
+/** @internal `createClient` with the gRPC transport when the runtime has one (Node.js). */
+export function buildClient(options: ClientOptions, grpc: GrpcTransportFactory | undefined): QuiverClient {
+  const base = options.transport ?? defaultTransport(options);
+  if (options.grpcUrl !== undefined) grpcTarget(options.grpcUrl); // a bad address fails here, not at the first call
+  const inference =
+    grpc && options.grpcUrl && !options.transport
+      ? grpc({
+          grpcUrl: options.grpcUrl,
+          token: options.token,
+          userAgent: options.userAgent ?? `quiver-sdk-js/${SDK_VERSION}`,
+          headers: options.headers,
+        })
+      : undefined;
+  // One seam, two wires: ModelInfer over gRPC when there is a channel, everything else over REST.
+  const transport: Transport = inference
+    ? {
+        call: (method, input, attempt) =>
+          (method === 'ModelInfer' ? inference : base).call(method, input, attempt),
+      }
+    : base;
   const invoker = new Invoker(transport, {
     timeoutMs: positive(options.timeoutMs, 'timeoutMs') ?? 30_000,
     retry: {
@@ -117,6 +169,7 @@ export function createClient(options: ClientOptions): QuiverClient {
     datasets: new DatasetsClient(invoker),
     runs: new RunsClient(invoker),
     lineage: new LineageClient(invoker),
+    close: () => inference?.close(),
   };
 }
 

@@ -1,124 +1,47 @@
-/** IAM resources and requests, with the server's field names (snake_case). */
+/** IAM resources and requests, named from the contract (docs/openapi/v1.json; see types.ts). */
+import type { Answer, Body, Query } from './types.js';
 
-export type PrincipalKind = 'user' | 'service_account';
+export type PrincipalKind = Principal['kind'];
 
-export interface Principal {
-  /** `principals/{principal_id}` */
-  name: string;
-  principal_id: string;
-  kind: PrincipalKind;
-  display_name: string;
-  disabled: boolean;
-  /** `issuer|sub` of the OIDC identity mapped to this principal, or null. */
-  external_subject: string | null;
-  create_time: string;
-  update_time: string;
-}
+/** A user or service account: `principals/{principal_id}`. */
+export type Principal = Answer<'/v1/principals/{principal}', 'get'>;
 
-export interface CreatePrincipalRequest {
-  principal_id: string;
-  kind?: PrincipalKind | undefined;
-  display_name?: string | undefined;
-  external_subject?: string | undefined;
-}
+export type CreatePrincipalRequest = Body<'/v1/principals', 'post'>;
 
-export interface UpdatePrincipalRequest {
-  display_name?: string | undefined;
-  disabled?: boolean | undefined;
-  external_subject?: string | null | undefined;
-}
+export type UpdatePrincipalRequest = Body<'/v1/principals/{principal}', 'patch'>;
 
-export interface Token {
-  /** `principals/{principal_id}/tokens/{token_id}` */
-  name: string;
-  token_id: string;
-  principal: string;
-  /** The first characters of the secret, to recognise it. */
-  prefix: string;
-  description: string;
-  state: 'active' | 'expired' | 'revoked';
-  create_time: string;
-  expire_time: string | null;
-  revoke_time: string | null;
-  last_used_time: string | null;
-}
+/** An API token of a principal (its secret is shown once, by `CreatedToken`). */
+export type Token = Answer<'/v1/principals/{principal}/tokens/{token}:revoke', 'post'>;
 
 /** A new token: the only answer that ever carries its secret. */
-export interface CreatedToken extends Token {
-  secret: string;
-}
+export type CreatedToken = Answer<'/v1/principals/{principal}/tokens', 'post'>;
 
-export interface CreateTokenRequest {
-  description?: string | undefined;
-  /** Lifetime in seconds; none: until revoked. */
-  ttl_seconds?: number | undefined;
-}
+export type CreateTokenRequest = Body<'/v1/principals/{principal}/tokens', 'post'>;
 
-export interface Role {
-  /** `roles/{role_id}` */
-  name: string;
-  role_id: string;
-  description: string;
-  permissions: string[];
-  built_in: boolean;
-}
+/** A named set of permissions: `roles/{role_id}`. */
+export type Role = Answer<'/v1/roles/{role}', 'get'>;
 
-export interface CreateRoleRequest {
-  role_id: string;
-  description?: string | undefined;
-  permissions: string[];
-}
+/**
+ * Permissions are taken as plain strings: a permission a newer server adds can be granted
+ * without a newer SDK, and the server refuses unknown ones (`INVALID_ARGUMENT`).
+ */
+export type CreateRoleRequest = Omit<Body<'/v1/roles', 'post'>, 'permissions'> & { permissions: string[] };
 
-export interface UpdateRoleRequest {
-  description?: string | undefined;
+export type UpdateRoleRequest = Omit<Body<'/v1/roles/{role}', 'patch'>, 'permissions'> & {
   permissions?: string[] | undefined;
-}
+};
 
-export interface RoleBinding {
-  /** `roleBindings/{binding_id}` */
-  name: string;
-  binding_id: string;
-  role: string;
-  /** `principals/{id}` or `groups/{name}` */
-  member: string;
-  /** `global`, `namespaces/{ns}` or `namespaces/{ns}/models/{model}` */
-  scope: string;
-  created_by: string;
-  create_time: string;
-}
+/** Grants a role to a member at a scope: `roleBindings/{binding_id}`. */
+export type RoleBinding = Answer<'/v1/roleBindings', 'post'>;
 
-export interface CreateRoleBindingRequest {
-  /** `viewer` or `roles/viewer` */
-  role: string;
-  member: string;
-  /** Default `global`. */
-  scope?: string | undefined;
-}
+export type CreateRoleBindingRequest = Body<'/v1/roleBindings', 'post'>;
 
-export interface ListRoleBindingsRequest {
-  member?: string | undefined;
-  scope?: string | undefined;
-  role?: string | undefined;
-  page_size?: number | undefined;
-  page_token?: string | undefined;
-}
+export type ListRoleBindingsRequest = Query<'/v1/roleBindings', 'get'>;
 
-export interface NamespacePolicy {
-  /** `namespaces/{ns}/policy` */
-  name: string;
-  separation_of_duties: boolean;
-  require_approval_for_deploy: boolean;
-  update_time: string | null;
-}
+/** `namespaces/{ns}/policy`: separation of duties and approval before deploy. */
+export type NamespacePolicy = Answer<'/v1/namespaces/{namespace}/policy', 'get'>;
 
-export interface UpdateNamespacePolicyRequest {
-  separation_of_duties?: boolean | undefined;
-  require_approval_for_deploy?: boolean | undefined;
-}
+export type UpdateNamespacePolicyRequest = Body<'/v1/namespaces/{namespace}/policy', 'patch'>;
 
-export interface WhoAmI {
-  principal: string;
-  kind: PrincipalKind | 'anonymous';
-  groups: string[];
-  authentication: 'on' | 'off';
-}
+/** The caller, as authentication sees it. */
+export type WhoAmI = Answer<'/v1/whoami', 'get'>;

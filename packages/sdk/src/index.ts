@@ -1,6 +1,9 @@
 /**
- * `@quiver/sdk`: the TypeScript client of Quiver. Runs in Node ≥ 20 and browsers; uses only
- * `fetch`, Web Streams, `AbortSignal` and `crypto`. Start with {@link createClient}.
+ * `@quiver/sdk`: the TypeScript client of Quiver. Start with {@link createClient}.
+ *
+ * This is the browser entry (the package's `browser` and `default` export conditions): it uses
+ * only `fetch`, Web Streams, `AbortSignal` and `crypto`, and runs inference over the REST twin.
+ * Node.js gets `node.ts`, which re-exports all of this and adds the gRPC inference transport.
  */
 
 export { type ClientOptions, createClient, type QuiverClient, SDK_VERSION } from './client.js';
@@ -30,7 +33,7 @@ export { VersionsClient, versionName } from './clients/versions.client.js';
 export { CLIENT_REASONS, CODES, type Code, isQuiverError, QuiverError } from './errors.js';
 export type * from './iam.types.js';
 export type { CallOptions } from './invoker.js';
-export { collect, paginate } from './paging.js';
+export { collect, type Listing, listing, paginate } from './paging.js';
 export {
   type FetchInit,
   type FetchLike,

@@ -166,6 +166,11 @@ const ROUTES: { [M in JsonMethod]: (input: MethodInput<M>) => HttpCall } = {
     list: 'history',
   }),
   BatchGetVersions: (i) => ({ method: 'POST', path: '/versions:batchGet', body: { names: i.names } }),
+  BatchGetVersionStatus: (i) => ({
+    method: 'POST',
+    path: '/versions:batchGetStatus',
+    body: { names: i.names },
+  }),
   SetAlias: (i) => ({
     method: 'PUT',
     path: `${model(i)}/aliases/${seg(i.alias)}`,

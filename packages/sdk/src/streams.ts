@@ -103,6 +103,13 @@ let requestStreams: boolean | undefined;
  */
 export function requestStreamsSupported(): boolean {
   if (requestStreams !== undefined) return requestStreams;
+  // Browsers that accept a stream body send it only over HTTP/2 (Chromium fails it on HTTP/1.1,
+  // which is what `quiver serve` speaks), so streaming is the default in Node.js only.
+  const runtime = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  if (!runtime?.versions?.node) {
+    requestStreams = false;
+    return requestStreams;
+  }
   try {
     let duplexRead = false;
     const init = {

@@ -27,6 +27,7 @@ import type {
   AuditVerification,
   BatchGetDeploymentsResponse,
   BatchGetResponse,
+  BatchGetStatusResponse,
   ByteRange,
   CreateDatasetRequest,
   CreateDatasetVersionRequest,
@@ -88,6 +89,7 @@ export interface Methods {
   TransitionVersion: { input: VersionPath & TransitionRequest; output: Version };
   GetVersionHistory: { input: VersionPath & PageRequest; output: Page<HistoryEntry> };
   BatchGetVersions: { input: { names: readonly string[] }; output: BatchGetResponse };
+  BatchGetVersionStatus: { input: { names: readonly string[] }; output: BatchGetStatusResponse };
   SetAlias: { input: ModelPath & { alias: string; version: VersionRef }; output: Alias };
   UnsetAlias: { input: ModelPath & { alias: string }; output: undefined };
   /** Streams the request body; resolves once the server stored and checked the bytes. */
@@ -198,6 +200,7 @@ export const WRITE_METHODS: Readonly<Record<MethodName, boolean>> = {
   TransitionVersion: true,
   GetVersionHistory: false,
   BatchGetVersions: false,
+  BatchGetVersionStatus: false,
   SetAlias: true,
   UnsetAlias: true,
   UploadArtifact: true,

@@ -2,8 +2,26 @@
  * Resource and request shapes of the Quiver API, exactly as the REST JSON carries them
  * (snake_case, the same names in REST, gRPC, the SDK and the CLI).
  *
- * Kept in one file on purpose: a later step generates it from `/openapi.json`.
+ * The shapes come from the contract: `openapi.generated.ts` is generated from
+ * docs/openapi/v1.json by `npm run gen` (ADR 008), and this file only gives its types the
+ * names of the design's vocabulary. What is written by hand here is what the contract does not
+ * describe as JSON: SDK-side shapes (pages, streams, typed-array tensors) and the closed sets
+ * as runtime arrays, each checked against the contract's union at compile time.
  */
+import type { Paths, Schemas } from './openapi.generated.js';
+
+// The closed sets below are runtime arrays; packages/sdk/test/contract-types.test.ts checks at
+// compile time that each equals the contract's union.
+type Op<P extends keyof Paths, M extends keyof Paths[P]> = Paths[P][M];
+/** The JSON body an operation of the REST API takes. */
+export type Body<P extends keyof Paths, M extends keyof Paths[P]> =
+  Op<P, M> extends { body: infer B } ? B : never;
+/** The query parameters of an operation of the REST API. */
+export type Query<P extends keyof Paths, M extends keyof Paths[P]> =
+  Op<P, M> extends { query: infer Q } ? Q : never;
+/** The JSON of an operation's success answer. */
+export type Answer<P extends keyof Paths, M extends keyof Paths[P]> =
+  Op<P, M> extends { response: infer R } ? R : never;
 
 /** The lifecycle statuses of a version, in lifecycle order. */
 export const VERSION_STATUSES = [
@@ -36,72 +54,16 @@ export type Labels = Record<string, string>;
 export type JsonObject = Record<string, unknown>;
 
 /** A team or project: `namespaces/{namespace_id}`. */
-export interface Namespace {
-  name: string;
-  namespace_id: string;
-  description: string;
-  /** Immutable unique id (UUIDv7). */
-  uid: string;
-  /** RFC 3339 time. */
-  create_time: string;
-  /** RFC 3339 time. */
-  update_time: string;
-  /** Changes on every update; send it back as `ifMatch`. */
-  etag: string;
-}
+export type Namespace = Schemas['Namespace'];
 
 /** A registered model: `namespaces/{ns}/models/{model_id}`. */
-export interface Model {
-  name: string;
-  /** The parent namespace's resource name. */
-  namespace: string;
-  model_id: string;
-  description: string;
-  labels: Labels;
-  /** Highest version number; 0 when the model has none. */
-  latest_version: number;
-  /** Alias → version number. */
-  aliases: Record<string, number>;
-  uid: string;
-  create_time: string;
-  update_time: string;
-  etag: string;
-}
+export type Model = Schemas['Model'];
 
 /** An immutable model version: `namespaces/{ns}/models/{model}/versions/{n}`. */
-export interface Version {
-  name: string;
-  /** The parent model's resource name. */
-  model: string;
-  version: number;
-  status: VersionStatus;
-  description: string;
-  labels: Labels;
-  /** Free-form JSON object, immutable. */
-  metadata: JsonObject;
-  source_uri: string;
-  /** The bytes this version is (content-addressed), or null for a metadata-only version. */
-  artifact: VersionArtifact | null;
-  /** Inputs and outputs read from the model file (ONNX), or null. */
-  signature: Signature | null;
-  /** Aliases pointing at this version. */
-  aliases: string[];
-  created_by: string;
-  uid: string;
-  create_time: string;
-  update_time: string;
-  etag: string;
-}
+export type Version = Schemas['Version'];
 
 /** The artifact of a version: immutable bytes under a digest. */
-export interface VersionArtifact {
-  /** `sha256:` and 64 hex digits. */
-  digest: string;
-  size_bytes: number;
-  media_type: string;
-  /** e.g. `onnx`; null when unknown. */
-  format: string | null;
-}
+export type VersionArtifact = NonNullable<Version['artifact']>;
 
 /** Tensor element types (the Open Inference Protocol's names). */
 export const DATATYPES = [
@@ -121,46 +83,16 @@ export const DATATYPES = [
 ] as const;
 export type Datatype = (typeof DATATYPES)[number];
 
-export interface TensorSpec {
-  name: string;
-  datatype: Datatype;
-  /** -1 marks a dimension of variable size. */
-  shape: number[];
-}
+export type TensorSpec = Signature['inputs'][number];
 
 /** Inputs and outputs of a model, read from the model file. */
-export interface Signature {
-  format: 'onnx';
-  inputs: TensorSpec[];
-  outputs: TensorSpec[];
-  opset: number | null;
-  ir_version: number | null;
-  producer: string;
-}
+export type Signature = Schemas['Signature'];
 
 /** One entry of a version's lifecycle history. */
-export interface HistoryEntry {
-  kind: HistoryKind;
-  version: number;
-  from_status: VersionStatus | null;
-  to_status: VersionStatus | null;
-  alias: string | null;
-  actor: string;
-  reason: string;
-  /** RFC 3339 time. */
-  time: string;
-}
+export type HistoryEntry = Schemas['HistoryEntry'];
 
 /** A movable name for one version of a model, as returned by `aliases.set`. */
-export interface Alias {
-  name: string;
-  model: string;
-  alias: string;
-  version: number;
-  /** The version the alias pointed at before, or null when it is new. */
-  previous_version: number | null;
-  update_time: string;
-}
+export type Alias = Schemas['Alias'];
 
 /**
  * A version number (`3`) or an alias prefixed with `@` (`'@champion'`).
@@ -174,16 +106,7 @@ export interface Page<T> {
 }
 
 /** Options of list methods (AIP-132/158/160). */
-export interface ListRequest {
-  /** Default 50, at most 1000. */
-  page_size?: number | undefined;
-  /** `next_page_token` of the previous page, unchanged; only valid with the same filter and order. */
-  page_token?: string | undefined;
-  /** AIP-160 subset, e.g. `labels.team = "fraud" AND latest_version > 3`. */
-  filter?: string | undefined;
-  /** One field, optionally `asc`/`desc`, e.g. `create_time desc`. */
-  order_by?: string | undefined;
-}
+export type ListRequest = Query<'/v1/namespaces/{namespace}/models', 'get'>;
 
 /** Options of paged reads that take neither filter nor order (history). */
 export interface PageRequest {
@@ -191,71 +114,36 @@ export interface PageRequest {
   page_token?: string | undefined;
 }
 
-export interface CreateNamespaceRequest {
-  /** Lowercase letters, digits, `-`, `_`; 1-63 characters. */
-  namespace_id: string;
-  description?: string | undefined;
-}
+export type CreateNamespaceRequest = Body<'/v1/namespaces', 'post'>;
 
-export interface CreateModelRequest {
-  /** Lowercase letters, digits, `-`, `_`; 1-63 characters. */
-  model_id: string;
-  description?: string | undefined;
-  labels?: Labels | undefined;
-}
+export type CreateModelRequest = Body<'/v1/namespaces/{namespace}/models', 'post'>;
 
 /** The mutable fields of a model or version; fields left out are unchanged. */
-export interface UpdateRequest {
-  description?: string | undefined;
-  /** Replaces all labels. */
-  labels?: Labels | undefined;
-}
+export type UpdateRequest = Body<'/v1/namespaces/{namespace}/models/{model}', 'patch'> &
+  Body<'/v1/namespaces/{namespace}/models/{model}/versions/{version}', 'patch'>;
 
-export interface CreateVersionRequest {
-  description?: string | undefined;
-  labels?: Labels | undefined;
-  /** JSON object, at most 64 KiB and 32 levels deep; immutable. */
-  metadata?: JsonObject | undefined;
-  source_uri?: string | undefined;
-  /** Bytes uploaded beforehand (`POST /v1/artifacts`), by digest; `format` is detected when omitted. */
-  artifact?: { digest: string; format?: string | undefined } | undefined;
-  /** Lineage recorded with the version (datasets, run, parents); more may be added until approval. */
-  lineage?: LineageInput | undefined;
-}
+export type CreateVersionRequest = Body<'/v1/namespaces/{namespace}/models/{model}/versions', 'post'>;
 
-export interface TransitionRequest {
-  status: VersionStatus;
-  reason?: string | undefined;
-}
+export type TransitionRequest = Body<
+  '/v1/namespaces/{namespace}/models/{model}/versions/{version}:transition',
+  'post'
+>;
 
-export interface BatchGetResponse {
-  /** The versions found, in request order. */
-  versions: Version[];
-  /** The requested names that do not exist. */
-  missing: string[];
-}
+export type BatchGetResponse = Answer<'/v1/versions:batchGet', 'post'>;
+
+/** The part of a version a status query needs: name, number, status, update time, ETag. */
+export type VersionStatusView = Schemas['VersionStatusView'];
+
+export type BatchGetStatusResponse = Answer<'/v1/versions:batchGetStatus', 'post'>;
 
 /** The one error envelope every non-2xx REST response carries. */
-export interface ErrorEnvelope {
-  error: {
-    code: string;
-    message: string;
-    details: { reason: string } & Record<string, unknown>;
-    request_id: string;
-  };
-}
+export type ErrorEnvelope = Schemas['Error'];
 
 // ---------------------------------------------------------------------------------------------
 // Artifacts
 
 /** Bytes stored under their SHA-256 digest (`POST /v1/artifacts`); the same bytes are stored once. */
-export interface Artifact {
-  /** `sha256:` and 64 lowercase hex digits. */
-  digest: string;
-  size_bytes: number;
-  /** The Content-Type the bytes were uploaded with, e.g. `application/octet-stream`. */
-  media_type: string;
-}
+export type Artifact = Answer<'/v1/artifacts', 'post'>;
 
 /** What `artifacts.upload` accepts: anything `fetch` can stream, or an async iterable of chunks (a Node file stream). */
 export type UploadBody = Blob | Uint8Array | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
@@ -316,59 +204,14 @@ export interface Batching {
 }
 
 /** A served model: `deployments/{deployment_id}`. */
-export interface Deployment {
-  name: string;
-  uid: string;
-  deployment_id: string;
-  /** The model's resource name, `namespaces/{ns}/models/{model}`. */
-  model: string;
-  /** The split as requested (versions as given: `"3"`, `"@champion"`). */
-  traffic: { version: string; percent: number }[];
-  /** What the last successful rollout serves, aliases resolved. */
-  serving: { version: number; percent: number; artifact_digest: string }[];
-  replicas: number;
-  batching: Batching | null;
-  status: DeploymentStatus;
-  /** Why it has its status, e.g. `serving v1 100%` or the reason of a failure. */
-  status_message: string;
-  /** Bumped by every change of the spec. */
-  generation: number;
-  /** The generation the status describes; equal to `generation` once a rollout finished. */
-  observed_generation: number;
-  create_time: string;
-  update_time: string;
-  etag: string;
-}
+export type Deployment = Schemas['Deployment'];
 
-export interface CreateDeploymentRequest {
-  /** A DNS label (`fraud-prod`), unique. */
-  deployment_id: string;
-  /** The model's resource name, `namespaces/{ns}/models/{model}`. */
-  model: string;
-  /** One version (number or `@alias`) for all traffic; or give `traffic`. */
-  version?: VersionRef | undefined;
-  /** A split over up to 10 versions; percents add up to 100. */
-  traffic?: TrafficTarget[] | undefined;
-  /** 1-64; default 1. */
-  replicas?: number | undefined;
-  batching?: Batching | undefined;
-}
+export type CreateDeploymentRequest = Body<'/v1/deployments', 'post'>;
 
 /** What may change; fields left out keep their value. `version` or `traffic` replaces the split. */
-export interface UpdateDeploymentRequest {
-  version?: VersionRef | undefined;
-  traffic?: TrafficTarget[] | undefined;
-  replicas?: number | undefined;
-  /** `null` turns batching off. */
-  batching?: Batching | null | undefined;
-}
+export type UpdateDeploymentRequest = Body<'/v1/deployments/{deployment}', 'patch'>;
 
-export interface BatchGetDeploymentsResponse {
-  /** The deployments found, in request order. */
-  deployments: Deployment[];
-  /** The requested names that do not exist. */
-  missing: string[];
-}
+export type BatchGetDeploymentsResponse = Answer<'/v1/deployments:batchGet', 'post'>;
 
 /** The result of an undeploy operation. */
 export interface DeletedDeployment {
@@ -380,36 +223,19 @@ export const OPERATION_KINDS = ['deploy', 'update', 'undeploy'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 /** Where a long-running operation is. */
-export interface OperationMetadata {
-  kind: OperationKind;
-  /** The resource it works on, e.g. `deployments/fraud-prod`. */
-  target: string;
-  /** 0-100. */
-  progress: number;
-  /** What it is doing, e.g. `loading version 3 (sha256:…)`. */
-  message: string;
-  create_time: string;
-  update_time: string;
-}
+export type OperationMetadata = Schemas['Operation']['metadata'];
 
 /** How a failed operation failed: the same code, message and details as an API error. */
-export interface OperationError {
-  code: string;
-  message: string;
-  details: Record<string, unknown>;
-}
+export type OperationError = NonNullable<Schemas['Operation']['error']>;
 
 /**
  * A long-running operation (AIP-151): `operations/{id}`. When `done`, exactly one of `result`
  * (the deployment, for deploy and update) and `error` is set.
  */
-export interface Operation<R = Record<string, unknown>> {
-  name: string;
-  done: boolean;
-  metadata: OperationMetadata;
-  result?: R;
-  error?: OperationError;
-}
+export type Operation<R = Record<string, unknown>> = Omit<Schemas['Operation'], 'result'> & {
+  /** Set when `done` and the operation succeeded: the deployment, for deploy and update. */
+  result?: R | undefined;
+};
 
 // ---------------------------------------------------------------------------------------------
 // Inference (Open Inference Protocol)
@@ -497,120 +323,35 @@ export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
  * One entry of the append-only, hash-chained audit log. `hash` is the hex SHA-256 of
  * `prev_hash` followed by the canonical JSON (keys sorted, no spaces) of every other field.
  */
-export interface AuditEvent {
-  /** Position in the chain: 1, 2, 3… without gaps. */
-  seq: number;
-  /** RFC 3339 time. */
-  time: string;
-  /** Principal id, or `anonymous`. */
-  principal: string;
-  /** The API method: `CreateVersion`, `DownloadArtifact`, `ReadAudit`… */
-  action: string;
-  /** Full resource name: `namespaces/fraud/models/scorer/versions/3`. */
-  resource: string;
-  outcome: AuditOutcome;
-  permission: string | null;
-  request_id: string;
-  trace_id: string | null;
-  client_address: string | null;
-  /** SHA-256 (base64url) of the change's canonical request, for mutations. */
-  change_digest: string | null;
-  details: JsonObject | null;
-  /** Hash of event `seq - 1` (64 zeros for the first). */
-  prev_hash: string;
-  hash: string;
-}
+export type AuditEvent = Answer<'/v1/audit/events', 'get'>['events'][number];
 
 /** Filters of an audit listing or export; all given ones must match. */
-export interface AuditEventsFilter {
-  principal?: string | undefined;
-  /** Exact resource name; a trailing `*` matches every name starting with the rest (`namespaces/fraud/*`). */
-  resource?: string | undefined;
-  action?: string | undefined;
-  outcome?: AuditOutcome | undefined;
-  /** RFC 3339: events at or after it. */
-  since?: string | undefined;
-  /** RFC 3339: events before it. */
-  until?: string | undefined;
-}
+export type AuditEventsFilter = Omit<ListAuditEventsRequest, 'order_by' | 'page_size' | 'page_token'>;
 
-export interface ListAuditEventsRequest extends AuditEventsFilter, PageRequest {
-  /** `seq` (oldest first, the default) or `seq desc` (newest first). */
-  order_by?: string | undefined;
-}
+export type ListAuditEventsRequest = Query<'/v1/audit/events', 'get'>;
 
 /** A signed statement that the chain's event `seq` had hash `hash`. */
-export interface AuditCheckpoint {
-  seq: number;
-  hash: string;
-  /** RFC 3339 time. */
-  time: string;
-  key_id: string;
-  /** Ed25519 signature (base64url) of the canonical JSON of seq, hash, time and key_id. */
-  signature: string;
-}
+export type AuditCheckpoint = Answer<'/v1/audit/checkpoints', 'get'>['checkpoints'][number];
 
 /** Why verification stopped: which event (or checkpoint seq) and how it was tampered with. */
-export interface AuditInvalid {
-  seq: number;
-  reason: 'modified' | 'deleted' | 'inserted' | 'reordered' | 'checkpoint_signature' | 'checkpoint_mismatch';
-  message: string;
-}
+export type AuditInvalid = NonNullable<AuditVerification['first_invalid']>;
 
 /** The verdict of `audit.verify`. */
-export interface AuditVerification {
-  valid: boolean;
-  events_checked: number;
-  checkpoints_checked: number;
-  /** The head the walk went to; later events are left for the next run. */
-  head_seq: number;
-  /** The keys whose checkpoints were checked: compare them with the ones you trust. */
-  key_ids: string[];
-  first_invalid?: AuditInvalid | undefined;
-}
+export type AuditVerification = Answer<'/v1/audit:verify', 'get'>;
 
 /** Progress of a verification: events checked so far out of the head's seq. */
 export type AuditProgress = (eventsChecked: number, total: number) => void;
 
 /** The key that signs audit checkpoints. */
-export interface AuditPublicKey {
-  key_id: string;
-  algorithm: 'Ed25519';
-  /** SPKI PEM. */
-  public_key: string;
-}
+export type AuditPublicKey = Answer<'/v1/audit/public-key', 'get'>;
 
 // ---- Lineage: datasets, runs, lineage graphs, the version timeline, OpenLineage ----
 
 /** A dataset: `namespaces/{ns}/datasets/{dataset_id}`. */
-export interface Dataset {
-  name: string;
-  uid: string;
-  namespace: string;
-  dataset_id: string;
-  description: string;
-  labels: Labels;
-  /** Highest version number; 0 when the dataset has none. */
-  latest_version: number;
-  create_time: string;
-  update_time: string;
-  etag: string;
-}
+export type Dataset = Schemas['Dataset'];
 
 /** What the data was when a model used it: `…/datasets/{dataset}/versions/{n}`, identified by URI + digest. */
-export interface DatasetVersion {
-  name: string;
-  uid: string;
-  dataset: string;
-  version: number;
-  uri: string;
-  digest: string;
-  size_bytes: number | null;
-  format: string | null;
-  metadata: JsonObject;
-  created_by: string;
-  create_time: string;
-}
+export type DatasetVersion = Schemas['DatasetVersion'];
 
 export const RUN_KINDS = ['training', 'evaluation'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
@@ -618,85 +359,27 @@ export const RUN_STATUSES = ['running', 'succeeded', 'failed'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** A training or evaluation run: `namespaces/{ns}/runs/{run_id}`. */
-export interface Run {
-  name: string;
-  uid: string;
-  namespace: string;
-  run_id: string;
-  kind: RunKind;
-  status: RunStatus;
-  description: string;
-  labels: Labels;
-  code_commit: string;
-  parameters: JsonObject;
-  metrics: JsonObject;
-  environment: JsonObject;
-  start_time: string | null;
-  end_time: string | null;
-  created_by: string;
-  create_time: string;
-  update_time: string;
-  etag: string;
-}
+export type Run = Schemas['Run'];
 
-export interface CreateDatasetRequest {
-  dataset_id: string;
-  description?: string | undefined;
-  labels?: Labels | undefined;
-}
+export type CreateDatasetRequest = Body<'/v1/namespaces/{namespace}/datasets', 'post'>;
 
-export interface CreateDatasetVersionRequest {
-  /** With a scheme: `s3://…`, `gs://…`, `file:///…`. */
-  uri: string;
-  /** `algorithm:hex`, e.g. `sha256:…`. */
-  digest: string;
-  size_bytes?: number | undefined;
-  format?: string | undefined;
-  metadata?: JsonObject | undefined;
-}
+export type CreateDatasetVersionRequest = Body<
+  '/v1/namespaces/{namespace}/datasets/{dataset}/versions',
+  'post'
+>;
 
-export interface CreateRunRequest {
-  run_id: string;
-  kind: RunKind;
-  /** Default `succeeded`. */
-  status?: RunStatus | undefined;
-  description?: string | undefined;
-  labels?: Labels | undefined;
-  code_commit?: string | undefined;
-  parameters?: JsonObject | undefined;
-  metrics?: JsonObject | undefined;
-  environment?: JsonObject | undefined;
-  /** RFC 3339. */
-  start_time?: string | undefined;
-  end_time?: string | undefined;
-}
+export type CreateRunRequest = Body<'/v1/namespaces/{namespace}/runs', 'post'>;
 
-export interface UpdateRunRequest {
-  status?: RunStatus | undefined;
-  description?: string | undefined;
-  labels?: Labels | undefined;
-  metrics?: JsonObject | undefined;
-  end_time?: string | undefined;
-}
+export type UpdateRunRequest = Body<'/v1/namespaces/{namespace}/runs/{run}', 'patch'>;
 
 /** Lineage to record, by resource name; edges already recorded are kept. */
-export interface LineageInput {
-  trained_on?: string[] | undefined;
-  evaluated_on?: string[] | undefined;
-  produced_by?: string | undefined;
-  derived_from?: string[] | undefined;
-}
+export type LineageInput = Body<
+  '/v1/namespaces/{namespace}/models/{model}/versions/{version}:recordLineage',
+  'post'
+>;
 
 /** The lineage a version records. */
-export interface VersionLineage {
-  version: string;
-  trained_on: string[];
-  evaluated_on: string[];
-  produced_by: string | null;
-  derived_from: string[];
-  /** True from approval on: the lineage can no longer change. */
-  frozen: boolean;
-}
+export type VersionLineage = Schemas['VersionLineage'];
 
 export const LINEAGE_DIRECTIONS = ['upstream', 'downstream', 'both'] as const;
 export type LineageDirection = (typeof LINEAGE_DIRECTIONS)[number];
@@ -708,38 +391,12 @@ export interface LineageRequest {
   depth?: number | undefined;
 }
 
-export interface LineageNode {
-  name: string;
-  type: 'model_version' | 'dataset_version' | 'run' | 'deployment';
-  depth: number;
-  status?: string;
-  model?: string;
-  version?: number;
-  artifact_digest?: string | null;
-  dataset?: string;
-  uri?: string;
-  digest?: string;
-  run_kind?: RunKind;
-  code_commit?: string;
-  serving?: { version: number; percent: number }[];
-}
+export type LineageNode = LineageGraph['nodes'][number];
 
 /** "source kind target": a version `trained_on` a dataset version, a deployment `serves` a version. */
-export interface LineageEdge {
-  source: string;
-  target: string;
-  kind: 'trained_on' | 'evaluated_on' | 'produced_by' | 'derived_from' | 'serves';
-}
+export type LineageEdge = LineageGraph['edges'][number];
 
-export interface LineageGraph {
-  root: string;
-  direction: LineageDirection;
-  depth: number;
-  nodes: LineageNode[];
-  edges: LineageEdge[];
-  /** True when the walk stopped at the node cap. */
-  truncated: boolean;
-}
+export type LineageGraph = Schemas['LineageGraph'];
 
 export const TIMELINE_KINDS = [
   'created',
@@ -755,22 +412,7 @@ export const TIMELINE_KINDS = [
 export type TimelineKind = (typeof TIMELINE_KINDS)[number];
 
 /** One entry of a version's timeline. */
-export interface TimelineEntry {
-  time: string;
-  kind: TimelineKind;
-  actor: string;
-  summary: string;
-  details: JsonObject;
-}
+export type TimelineEntry = Schemas['TimelineEntry'];
 
 /** An OpenLineage (spec 2-0-2) RunEvent, as Quiver exports it. */
-export interface OpenLineageRunEvent {
-  eventType: 'COMPLETE';
-  eventTime: string;
-  run: { runId: string; facets: Record<string, JsonObject> };
-  job: { namespace: string; name: string; facets: Record<string, JsonObject> };
-  inputs: { namespace: string; name: string; facets: Record<string, JsonObject> }[];
-  outputs: { namespace: string; name: string; facets: Record<string, JsonObject> }[];
-  producer: string;
-  schemaURL: string;
-}
+export type OpenLineageRunEvent = Schemas['OpenLineageEvents']['events'][number];

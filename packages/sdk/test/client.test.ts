@@ -7,7 +7,7 @@ import {
   versionName,
 } from '@quiver/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, TEST_TOKEN } from './server.js';
+import { failure, startServer, TEST_TOKEN } from './server.js';
 
 let server: Awaited<ReturnType<typeof startServer>>;
 let client: QuiverClient;
@@ -17,15 +17,6 @@ beforeAll(async () => {
   client = createClient({ baseUrl: server.url, token: TEST_TOKEN });
 });
 afterAll(() => server?.close());
-
-async function failure(promise: Promise<unknown>): Promise<QuiverError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(QuiverError);
-  return err as QuiverError;
-}
 
 describe('SDK against a real server', () => {
   it('runs the registry flow: namespace, model, versions, lifecycle, aliases', async () => {
@@ -121,6 +112,57 @@ describe('SDK against a real server', () => {
 
     const all = await collect(paged.models.iterate('-', { filter: 'model_id = "m5"' }));
     expect(all.map((m) => m.name)).toEqual(['namespaces/paging/models/m5']);
+  });
+
+  it('iterates a list call itself with for await, and awaits it as one page', async () => {
+    let requests = 0;
+    const counting: FetchLike = (url, init) => {
+      requests++;
+      return fetch(url, init);
+    };
+    const paged = createClient({ baseUrl: server.url, token: TEST_TOKEN, fetch: counting });
+    await client.namespaces.create({ namespace_id: 'listing' });
+    for (let i = 0; i < 5; i++) await client.models.create('listing', { model_id: `l${i}` });
+
+    const names: string[] = [];
+    for await (const m of paged.models.list('listing', { page_size: 2 })) names.push(m.model_id);
+    expect(names).toEqual(['l0', 'l1', 'l2', 'l3', 'l4']);
+    expect(requests).toBe(3); // the first page is not fetched twice
+
+    const page = await paged.models.list('listing', { page_size: 2 });
+    expect(page.items.map((m) => m.model_id)).toEqual(['l0', 'l1']);
+    const after = await collect(
+      paged.models.list('listing', { page_size: 2, page_token: page.next_page_token }),
+    );
+    expect(after.map((m) => m.model_id)).toEqual(['l2', 'l3', 'l4']);
+
+    const firstTwo: string[] = [];
+    requests = 0;
+    for await (const m of paged.models.list('listing', { page_size: 2 })) {
+      firstTwo.push(m.model_id);
+      if (firstTwo.length === 2) break;
+    }
+    expect(requests).toBe(1); // stopping early fetches nothing more
+  });
+
+  it('reads the status of many versions at once with batchGetStatus', async () => {
+    await client.models.create('listing', { model_id: 'statuses' });
+    const v = await client.versions.create('listing', 'statuses', {});
+    await client.versions.transition('listing', 'statuses', v.version, { status: 'validated' });
+    const { versions, missing } = await client.versions.batchGetStatus([
+      v.name,
+      'namespaces/listing/models/statuses/versions/99',
+    ]);
+    expect(versions).toEqual([
+      {
+        name: v.name,
+        version: v.version,
+        status: 'validated',
+        update_time: expect.any(String),
+        etag: expect.any(String),
+      },
+    ]);
+    expect(missing).toEqual(['namespaces/listing/models/statuses/versions/99']);
   });
 
   it('maps NOT_FOUND with the server reason, request id and HTTP status', async () => {

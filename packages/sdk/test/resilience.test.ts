@@ -1,6 +1,6 @@
-import { createClient, type FetchLike, QuiverError } from '@quiver/sdk';
+import { createClient, type FetchLike } from '@quiver/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, TEST_TOKEN } from './server.js';
+import { failure, startServer, TEST_TOKEN } from './server.js';
 
 let server: Awaited<ReturnType<typeof startServer>>;
 
@@ -33,15 +33,6 @@ function scripted(
 const refused = () => Promise.reject(new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } }));
 const hang = (signal: AbortSignal) =>
   new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
-
-async function failure(promise: Promise<unknown>): Promise<QuiverError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(QuiverError);
-  return err as QuiverError;
-}
 
 describe('SDK retries, idempotency and cancellation', () => {
   it('returns the same version for the same idempotency key', async () => {

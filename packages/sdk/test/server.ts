@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { QuiverError } from '@quiver/sdk';
 import { createQuiver, loadConfig } from '@quiver/server';
+import { expect } from 'vitest';
 
 /** The admin token of the test server (QUIVER_BOOTSTRAP_TOKEN); clients pass it as `token`. */
 export const TEST_TOKEN = 'qvr_quiver-test-token-0123456789abcdefghij';
@@ -23,6 +25,8 @@ export async function startServer(options: { pollMs?: number } = {}) {
   const url = await quiver.listen();
   return {
     url,
+    /** The gRPC (Open Inference Protocol) address, as `createClient({ grpcUrl })` takes it. */
+    grpcUrl: `127.0.0.1:${quiver.grpcPort()}`,
     async close() {
       const closing = quiver.close();
       // Node's server.close() waits for connections that never carried a request (fetch opens
@@ -32,4 +36,14 @@ export async function startServer(options: { pollMs?: number } = {}) {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The QuiverError a call rejects with (the test fails if it resolves or throws anything else). */
+export async function failure(promise: Promise<unknown>): Promise<QuiverError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(QuiverError);
+  return err as QuiverError;
 }

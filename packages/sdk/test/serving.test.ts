@@ -6,11 +6,10 @@ import {
   type FetchLike,
   type Operation,
   type QuiverClient,
-  QuiverError,
 } from '@quiver/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addModel, notAModel, referenceMlp, tinyMlp } from '../../server/test/support/onnx-models.js';
-import { startServer, TEST_TOKEN } from './server.js';
+import { failure, startServer, TEST_TOKEN } from './server.js';
 
 let server: Awaited<ReturnType<typeof startServer>>;
 let client: QuiverClient;
@@ -18,15 +17,6 @@ const mlp = tinyMlp({ seed: 11 });
 const MODEL = 'namespaces/serve/models/mlp';
 
 const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-
-async function failure(promise: Promise<unknown>): Promise<QuiverError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(QuiverError);
-  return err as QuiverError;
-}
 
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance = 1e-5) {
   expect(actual.length).toBe(expected.length);

@@ -1,5 +1,5 @@
 import type { CallOptions, Invoker } from '../invoker.js';
-import { paginate } from '../paging.js';
+import { type Listing, listing, paginate } from '../paging.js';
 import type {
   AuditCheckpoint,
   AuditEvent,
@@ -8,7 +8,6 @@ import type {
   AuditPublicKey,
   AuditVerification,
   ListAuditEventsRequest,
-  Page,
   PageRequest,
 } from '../types.js';
 
@@ -35,8 +34,11 @@ export class AuditClient {
    * for (const e of page.items) console.log(e.seq, e.principal, e.action, e.resource);
    * ```
    */
-  listEvents(request: ListAuditEventsRequest = {}, options?: CallOptions): Promise<Page<AuditEvent>> {
-    return this.invoker.call('ListAuditEvents', request, options);
+  listEvents(request: ListAuditEventsRequest = {}, options?: CallOptions): Listing<AuditEvent> {
+    return listing(
+      (page_token) => this.invoker.call('ListAuditEvents', { ...request, page_token }, options),
+      request.page_token,
+    );
   }
 
   /**
@@ -104,8 +106,11 @@ export class AuditClient {
    * const { items } = await client.audit.listCheckpoints({ page_size: 10 });
    * ```
    */
-  listCheckpoints(request: PageRequest = {}, options?: CallOptions): Promise<Page<AuditCheckpoint>> {
-    return this.invoker.call('ListAuditCheckpoints', request, options);
+  listCheckpoints(request: PageRequest = {}, options?: CallOptions): Listing<AuditCheckpoint> {
+    return listing(
+      (page_token) => this.invoker.call('ListAuditCheckpoints', { ...request, page_token }, options),
+      request.page_token,
+    );
   }
 
   /**

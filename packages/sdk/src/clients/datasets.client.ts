@@ -1,12 +1,11 @@
 import type { CallOptions, Invoker } from '../invoker.js';
-import { paginate } from '../paging.js';
+import { type Listing, listing, paginate } from '../paging.js';
 import type {
   CreateDatasetRequest,
   CreateDatasetVersionRequest,
   Dataset,
   DatasetVersion,
   ListRequest,
-  Page,
   PageRequest,
 } from '../types.js';
 
@@ -50,8 +49,11 @@ export class DatasetsClient {
    * const { items } = await client.datasets.list('fraud', { order_by: 'create_time desc' });
    * ```
    */
-  list(namespace: string, request: ListRequest = {}, options?: CallOptions): Promise<Page<Dataset>> {
-    return this.invoker.call('ListDatasets', { namespace, ...request }, options);
+  list(namespace: string, request: ListRequest = {}, options?: CallOptions): Listing<Dataset> {
+    return listing(
+      (page_token) => this.invoker.call('ListDatasets', { namespace, ...request, page_token }, options),
+      request.page_token,
+    );
   }
 
   /**
@@ -107,8 +109,12 @@ export class DatasetsClient {
     dataset: string,
     request: PageRequest = {},
     options?: CallOptions,
-  ): Promise<Page<DatasetVersion>> {
-    return this.invoker.call('ListDatasetVersions', { namespace, dataset, ...request }, options);
+  ): Listing<DatasetVersion> {
+    return listing(
+      (page_token) =>
+        this.invoker.call('ListDatasetVersions', { namespace, dataset, ...request, page_token }, options),
+      request.page_token,
+    );
   }
 
   /**

@@ -1,11 +1,10 @@
 import type { CallOptions, Invoker } from '../invoker.js';
-import { paginate } from '../paging.js';
+import { type Listing, listing, paginate } from '../paging.js';
 import type {
   BatchGetDeploymentsResponse,
   CreateDeploymentRequest,
   DeletedDeployment,
   Deployment,
-  Page,
   PageRequest,
   UpdateDeploymentRequest,
 } from '../types.js';
@@ -68,8 +67,11 @@ export class DeploymentsClient {
    * const { items, next_page_token } = await client.deployments.list({ page_size: 100 });
    * ```
    */
-  list(request: PageRequest = {}, options?: CallOptions): Promise<Page<Deployment>> {
-    return this.invoker.call('ListDeployments', request, options);
+  list(request: PageRequest = {}, options?: CallOptions): Listing<Deployment> {
+    return listing(
+      (page_token) => this.invoker.call('ListDeployments', { ...request, page_token }, options),
+      request.page_token,
+    );
   }
 
   /**

@@ -16,7 +16,8 @@ import type {
   WhoAmI,
 } from '../iam.types.js';
 import type { CallOptions, Invoker } from '../invoker.js';
-import type { Page, PageRequest } from '../types.js';
+import { type Listing, listing } from '../paging.js';
+import type { PageRequest } from '../types.js';
 
 /**
  * Identity and access: principals (users, service accounts), their API tokens, roles, role
@@ -50,15 +51,42 @@ export class IamClient {
     return this.invoker.call('CreatePrincipal', request, options);
   }
 
+  /**
+   * Reads a principal (`ci-bot` or `principals/ci-bot`).
+   *
+   * @example
+   * ```ts
+   * const bot = await client.iam.getPrincipal('ci-bot');
+   * console.log(bot.kind, bot.disabled);
+   * ```
+   */
   getPrincipal(principal: string, options?: CallOptions): Promise<Principal> {
     return this.invoker.call('GetPrincipal', { principal }, options);
   }
 
-  listPrincipals(request: PageRequest = {}, options?: CallOptions): Promise<Page<Principal>> {
-    return this.invoker.call('ListPrincipals', request, options);
+  /**
+   * Lists principals: awaited, one page; iterated, all of them.
+   *
+   * @example
+   * ```ts
+   * for await (const p of client.iam.listPrincipals()) console.log(p.name, p.kind);
+   * ```
+   */
+  listPrincipals(request: PageRequest = {}, options?: CallOptions): Listing<Principal> {
+    return listing(
+      (page_token) => this.invoker.call('ListPrincipals', { ...request, page_token }, options),
+      request.page_token,
+    );
   }
 
-  /** Renames, disables (its tokens stop working) or re-enables a principal. */
+  /**
+   * Renames, disables (its tokens stop working) or re-enables a principal.
+   *
+   * @example
+   * ```ts
+   * await client.iam.updatePrincipal('ci-bot', { disabled: true });
+   * ```
+   */
   updatePrincipal(
     principal: string,
     patch: UpdatePrincipalRequest,
@@ -83,19 +111,55 @@ export class IamClient {
     return this.invoker.call('CreateToken', { principal, ...request }, options);
   }
 
-  listTokens(principal: string, request: PageRequest = {}, options?: CallOptions): Promise<Page<Token>> {
-    return this.invoker.call('ListTokens', { principal, ...request }, options);
+  /**
+   * Lists a principal's tokens (never their secrets): awaited, one page; iterated, all.
+   *
+   * @example
+   * ```ts
+   * for await (const t of client.iam.listTokens('ci-bot')) console.log(t.token_id, t.state, t.last_used_time);
+   * ```
+   */
+  listTokens(principal: string, request: PageRequest = {}, options?: CallOptions): Listing<Token> {
+    return listing(
+      (page_token) => this.invoker.call('ListTokens', { principal, ...request, page_token }, options),
+      request.page_token,
+    );
   }
 
+  /**
+   * Revokes a token at once; requests carrying it fail with `UNAUTHENTICATED`.
+   *
+   * @example
+   * ```ts
+   * const revoked = await client.iam.revokeToken('ci-bot', 'tok_0193…');
+   * console.log(revoked.state); // 'revoked'
+   * ```
+   */
   revokeToken(principal: string, token: string, options?: CallOptions): Promise<Token> {
     return this.invoker.call('RevokeToken', { principal, token }, options);
   }
 
-  /** Built-in roles first, then custom ones. */
-  listRoles(options?: CallOptions): Promise<Page<Role>> {
-    return this.invoker.call('ListRoles', {}, options);
+  /**
+   * Lists roles: built-in ones first, then custom ones (one page holds them all).
+   *
+   * @example
+   * ```ts
+   * const { items } = await client.iam.listRoles();
+   * console.log(items.map((r) => r.role_id)); // ['viewer', 'contributor', …]
+   * ```
+   */
+  listRoles(options?: CallOptions): Listing<Role> {
+    return listing(() => this.invoker.call('ListRoles', {}, options), undefined);
   }
 
+  /**
+   * Reads a role (`deployer` or `roles/deployer`) with its permissions.
+   *
+   * @example
+   * ```ts
+   * const { permissions } = await client.iam.getRole('deployer');
+   * ```
+   */
   getRole(role: string, options?: CallOptions): Promise<Role> {
     return this.invoker.call('GetRole', { role }, options);
   }
@@ -112,10 +176,26 @@ export class IamClient {
     return this.invoker.call('CreateRole', request, options);
   }
 
+  /**
+   * Changes a custom role's description or permissions (built-in roles are fixed).
+   *
+   * @example
+   * ```ts
+   * await client.iam.updateRole('caller', { permissions: ['inference.call', 'deployments.get'] });
+   * ```
+   */
   updateRole(role: string, patch: UpdateRoleRequest, options?: CallOptions): Promise<Role> {
     return this.invoker.call('UpdateRole', { role, ...patch }, options);
   }
 
+  /**
+   * Deletes a custom role that no binding uses.
+   *
+   * @example
+   * ```ts
+   * await client.iam.deleteRole('caller');
+   * ```
+   */
   deleteRole(role: string, options?: CallOptions): Promise<undefined> {
     return this.invoker.call('DeleteRole', { role }, options);
   }
@@ -132,19 +212,49 @@ export class IamClient {
     return this.invoker.call('CreateRoleBinding', request, options);
   }
 
-  listBindings(request: ListRoleBindingsRequest = {}, options?: CallOptions): Promise<Page<RoleBinding>> {
-    return this.invoker.call('ListRoleBindings', request, options);
+  /**
+   * Lists role bindings, optionally by member, scope or role: awaited, one page; iterated, all.
+   *
+   * @example
+   * ```ts
+   * for await (const b of client.iam.listBindings({ member: 'principals/ci-bot' })) console.log(b.role, b.scope);
+   * ```
+   */
+  listBindings(request: ListRoleBindingsRequest = {}, options?: CallOptions): Listing<RoleBinding> {
+    return listing(
+      (page_token) => this.invoker.call('ListRoleBindings', { ...request, page_token }, options),
+      request.page_token,
+    );
   }
 
+  /**
+   * Removes a role binding (`roleBindings/{id}` or its id); the grant ends at once.
+   *
+   * @example
+   * ```ts
+   * await client.iam.deleteBinding(binding.name);
+   * ```
+   */
   deleteBinding(binding: string, options?: CallOptions): Promise<undefined> {
     return this.invoker.call('DeleteRoleBinding', { binding }, options);
   }
 
+  /**
+   * Reads a namespace's policy: separation of duties and approval before deploy.
+   *
+   * @example
+   * ```ts
+   * const policy = await client.iam.getPolicy('fraud');
+   * if (policy.require_approval_for_deploy) console.log('approve before deploying');
+   * ```
+   */
   getPolicy(namespace: string, options?: CallOptions): Promise<NamespacePolicy> {
     return this.invoker.call('GetNamespacePolicy', { namespace }, options);
   }
 
   /**
+   * Turns separation of duties and approval-before-deploy on or off for a namespace.
+   *
    * @example
    * ```ts
    * await client.iam.updatePolicy('fraud', { separation_of_duties: true, require_approval_for_deploy: true });

@@ -1,11 +1,10 @@
 import type { CallOptions, Invoker } from '../invoker.js';
-import { paginate } from '../paging.js';
+import { type Listing, listing, paginate } from '../paging.js';
 import type {
   LineageGraph,
   LineageInput,
   LineageRequest,
   OpenLineageRunEvent,
-  Page,
   PageRequest,
   TimelineEntry,
   VersionLineage,
@@ -114,8 +113,16 @@ export class LineageClient {
     version: VersionRef,
     request: PageRequest = {},
     options?: CallOptions,
-  ): Promise<Page<TimelineEntry>> {
-    return this.invoker.call('GetVersionTimeline', { namespace, model, version, ...request }, options);
+  ): Listing<TimelineEntry> {
+    return listing(
+      (page_token) =>
+        this.invoker.call(
+          'GetVersionTimeline',
+          { namespace, model, version, ...request, page_token },
+          options,
+        ),
+      request.page_token,
+    );
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { CallOptions, Invoker } from '../invoker.js';
-import { paginate } from '../paging.js';
-import type { CreateModelRequest, ListRequest, Model, Page, UpdateRequest } from '../types.js';
+import { type Listing, listing, paginate } from '../paging.js';
+import type { CreateModelRequest, ListRequest, Model, UpdateRequest } from '../types.js';
 
 /** Options of `models.delete`. */
 export interface DeleteModelOptions extends CallOptions {
@@ -50,8 +50,11 @@ export class ModelsClient {
    * const page = await client.models.list('fraud', { filter: 'labels.team = "risk"', page_size: 100 });
    * ```
    */
-  list(namespace: string, request: ListRequest = {}, options?: CallOptions): Promise<Page<Model>> {
-    return this.invoker.call('ListModels', { namespace, ...request }, options);
+  list(namespace: string, request: ListRequest = {}, options?: CallOptions): Listing<Model> {
+    return listing(
+      (page_token) => this.invoker.call('ListModels', { namespace, ...request, page_token }, options),
+      request.page_token,
+    );
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { CallOptions, Invoker } from '../invoker.js';
-import { paginate } from '../paging.js';
-import type { CreateNamespaceRequest, ListRequest, Namespace, Page } from '../types.js';
+import { type Listing, listing, paginate } from '../paging.js';
+import type { CreateNamespaceRequest, ListRequest, Namespace } from '../types.js';
 
 /** Namespaces: teams or projects, the usual scope of permissions. */
 export class NamespacesClient {
@@ -40,8 +40,11 @@ export class NamespacesClient {
    * const next = await client.namespaces.list({ page_size: 20, page_token: page.next_page_token });
    * ```
    */
-  list(request: ListRequest = {}, options?: CallOptions): Promise<Page<Namespace>> {
-    return this.invoker.call('ListNamespaces', request, options);
+  list(request: ListRequest = {}, options?: CallOptions): Listing<Namespace> {
+    return listing(
+      (page_token) => this.invoker.call('ListNamespaces', { ...request, page_token }, options),
+      request.page_token,
+    );
   }
 
   /**

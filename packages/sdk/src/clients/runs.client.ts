@@ -1,5 +1,6 @@
 import type { CallOptions, Invoker } from '../invoker.js';
-import type { CreateRunRequest, ListRequest, Page, Run, UpdateRunRequest } from '../types.js';
+import { type Listing, listing } from '../paging.js';
+import type { CreateRunRequest, ListRequest, Run, UpdateRunRequest } from '../types.js';
 
 /** Training and evaluation runs: code commit, parameters, metrics, environment. */
 export class RunsClient {
@@ -44,8 +45,11 @@ export class RunsClient {
    * const { items } = await client.runs.list('fraud', { filter: 'kind = training AND status = failed' });
    * ```
    */
-  list(namespace: string, request: ListRequest = {}, options?: CallOptions): Promise<Page<Run>> {
-    return this.invoker.call('ListRuns', { namespace, ...request }, options);
+  list(namespace: string, request: ListRequest = {}, options?: CallOptions): Listing<Run> {
+    return listing(
+      (page_token) => this.invoker.call('ListRuns', { namespace, ...request, page_token }, options),
+      request.page_token,
+    );
   }
 
   /**

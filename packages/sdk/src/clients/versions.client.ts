@@ -1,11 +1,11 @@
 import type { CallOptions, Invoker } from '../invoker.js';
-import { paginate } from '../paging.js';
+import { type Listing, listing, paginate } from '../paging.js';
 import type {
   BatchGetResponse,
+  BatchGetStatusResponse,
   CreateVersionRequest,
   HistoryEntry,
   ListRequest,
-  Page,
   PageRequest,
   TransitionRequest,
   UpdateRequest,
@@ -76,13 +76,12 @@ export class VersionsClient {
    * const page = await client.versions.list('fraud', 'scorer', { filter: 'status = approved' });
    * ```
    */
-  list(
-    namespace: string,
-    model: string,
-    request: ListRequest = {},
-    options?: CallOptions,
-  ): Promise<Page<Version>> {
-    return this.invoker.call('ListVersions', { namespace, model, ...request }, options);
+  list(namespace: string, model: string, request: ListRequest = {}, options?: CallOptions): Listing<Version> {
+    return listing(
+      (page_token) =>
+        this.invoker.call('ListVersions', { namespace, model, ...request, page_token }, options),
+      request.page_token,
+    );
   }
 
   /**
@@ -159,8 +158,16 @@ export class VersionsClient {
     version: VersionRef,
     request: PageRequest = {},
     options?: CallOptions,
-  ): Promise<Page<HistoryEntry>> {
-    return this.invoker.call('GetVersionHistory', { namespace, model, version, ...request }, options);
+  ): Listing<HistoryEntry> {
+    return listing(
+      (page_token) =>
+        this.invoker.call(
+          'GetVersionHistory',
+          { namespace, model, version, ...request, page_token },
+          options,
+        ),
+      request.page_token,
+    );
   }
 
   /**
@@ -198,5 +205,20 @@ export class VersionsClient {
    */
   batchGet(names: readonly string[], options?: CallOptions): Promise<BatchGetResponse> {
     return this.invoker.call('BatchGetVersions', { names }, options);
+  }
+
+  /**
+   * Reads the status of up to 1000 versions by resource name in one call: only name,
+   * number, status, update time and ETag, which is what a dashboard polling many versions
+   * needs (much cheaper than `batchGet`). Names that do not exist come back in `missing`.
+   *
+   * @example
+   * ```ts
+   * const { versions } = await client.versions.batchGetStatus([versionName('fraud', 'scorer', 3)]);
+   * for (const v of versions) console.log(v.name, v.status);
+   * ```
+   */
+  batchGetStatus(names: readonly string[], options?: CallOptions): Promise<BatchGetStatusResponse> {
+    return this.invoker.call('BatchGetVersionStatus', { names }, options);
   }
 }

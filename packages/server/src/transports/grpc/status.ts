@@ -29,6 +29,8 @@ export function grpcStatus(code: Code): status {
 }
 
 const MAX_DETAILS = 1_000;
+/** grpc-js refuses metadata over 8 KiB in all; base64 makes these bytes a third larger. */
+const MAX_DETAILS_BYTES = 2_048;
 
 export type ErrorLogger = Pick<Logger, 'error' | 'warn'>;
 
@@ -53,6 +55,12 @@ export function toGrpcError(err: unknown, requestId: string, logger?: ErrorLogge
   metadata.set('quiver-code', error.code);
   metadata.set('quiver-reason', error.reason);
   metadata.set('quiver-request-id', requestId);
+  // The whole details object (field, tensor, allowed moves…), so gRPC clients see what REST ones do;
+  // binary (`-bin`) because it may quote non-ASCII names, and left out when too big for a header.
+  const details = Buffer.from(JSON.stringify(error.details));
+  if (details.byteLength <= MAX_DETAILS_BYTES) metadata.set('quiver-details-bin', details);
+  const retryAfter = error.details.retry_after_seconds;
+  if (typeof retryAfter === 'number') metadata.set('retry-after', String(retryAfter));
   return Object.assign(new Error(message), {
     code: grpcStatus(error.code),
     details: message,

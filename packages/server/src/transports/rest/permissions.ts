@@ -221,8 +221,11 @@ export const PUBLIC_ROUTES: readonly string[] = [
 /** Routes any authenticated caller may use, whatever its permissions. */
 export const AUTHENTICATED_ROUTES: readonly string[] = ['GET /v1/whoami'];
 
-/** The API reference UI (its pages, scripts and its copy of the OpenAPI document) is public. */
-export const PUBLIC_PREFIXES: readonly string[] = ['/docs'];
+/**
+ * The API reference UI (its pages, scripts and its copy of the OpenAPI document) and the web
+ * console's assets are public: static content, whose API calls carry the caller's token.
+ */
+export const PUBLIC_PREFIXES: readonly string[] = ['/docs', '/ui'];
 
 export type RouteClass =
   | { kind: 'public' }

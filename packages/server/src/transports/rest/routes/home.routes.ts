@@ -1,7 +1,30 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
 
-/** `/`: what this server is and where to go next, until the web console replaces it. */
-export function homeRoutes(info: { version: string; database: string }): FastifyPluginAsync {
+/** Where `npm start` (packages/web, `vite build`) puts the console: the same place from src/ and dist/. */
+const CONSOLE_DIR = fileURLToPath(new URL('../../../../../web/dist/', import.meta.url));
+
+/** The console is a single page of static content; its API calls carry the token. */
+const CONSOLE_HEADERS = {
+  'cache-control': 'no-cache',
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+};
+
+/**
+ * `/`: the web console for browsers (index.html; its hashed assets under `/ui/assets/`, cached
+ * for a year since a new build has new names), a JSON description for other clients, and a
+ * plain page with the first steps when the console was not built.
+ */
+export function homeRoutes(info: {
+  version: string;
+  database: string;
+  consoleDir?: string;
+}): FastifyPluginAsync {
   const page = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Quiver ${escapeHtml(info.version)}</title>
@@ -26,10 +49,31 @@ npx quiver versions transition fraud/scorer@1 validated
 npx quiver aliases set fraud/scorer champion 1</pre>
 <p>Or with curl: <code>curl -XPOST localhost:8080/v1/namespaces -H 'content-type: application/json' -d '{"namespace_id":"fraud"}'</code></p>
 </body></html>`;
+  const about = {
+    name: 'Quiver',
+    version: info.version,
+    database: info.database,
+    links: { console: '/', api: '/v1', openapi: '/openapi.json', reference: '/docs', health: '/readyz' },
+  };
+  const dir = info.consoleDir ?? CONSOLE_DIR;
   return async (app) => {
-    app.get('/', { schema: { hide: true } }, async (_req, reply) =>
-      reply.type('text/html; charset=utf-8').send(page),
-    );
+    const index = await readFile(join(dir, 'index.html'), 'utf8').catch(() => undefined);
+    if (index !== undefined) {
+      await app.register(fastifyStatic, {
+        root: join(dir, 'assets'),
+        prefix: '/ui/assets/',
+        decorateReply: false,
+        index: false,
+        cacheControl: false,
+        setHeaders: (reply) => reply.header('cache-control', 'public, max-age=31536000, immutable'),
+      });
+    }
+    app.get('/', { schema: { hide: true } }, async (req, reply) => {
+      reply.header('vary', 'accept');
+      if (!req.headers.accept?.includes('text/html')) return reply.send(about);
+      if (index === undefined) return reply.type('text/html; charset=utf-8').send(page);
+      return reply.headers(CONSOLE_HEADERS).type('text/html; charset=utf-8').send(index);
+    });
   };
 }
 
