@@ -73,7 +73,9 @@ describe('serving through the CLI', () => {
     expect(deployed.stdout).toMatch(/status\s+ready\n/);
     expect(deployed.stdout).toMatch(/serving\s+v1 100% \(sha256:/);
     // The watch shows the steps it sees (a fast rollout may pass one between two reads), then the end.
-    expect(deployed.stderr).toMatch(/^Deploying fraud-prod: \d+% (queued|resolving versions|loading version 1)/m);
+    expect(deployed.stderr).toMatch(
+      /^Deploying fraud-prod: \d+% (queued|resolving versions|loading version 1)/m,
+    );
     expect(deployed.stderr).toMatch(/^Deploying fraud-prod: 100% serving v1 100%$/m);
 
     const input = `input:FP32:[2,4]:${x.join(',')}`;

@@ -14,6 +14,8 @@ export interface Schemas {
         [key: string]: unknown;
       };
       request_id: string;
+      /** The W3C trace id of the request, when it was traced (find the trace with it). */
+      trace_id?: string | undefined;
     };
   };
   Namespace: {
@@ -1203,6 +1205,11 @@ export interface Paths {
         kind: ("user" | "service_account") | "anonymous";
         groups: string[];
         authentication: "on" | "off";
+        /** The caller's permissions and where they apply (from its and its groups' role bindings). */
+        grants: {
+          scope: string;
+          permissions: string[];
+        }[];
       };
     };
   };

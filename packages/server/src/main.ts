@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { FastifyInstance } from 'fastify';
 import type { LogEvent } from 'kysely';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import { loadAuditSigningKey } from './adapters/fs/audit-signing-key.js';
 import { FsArtifactStore } from './adapters/fs/fs-artifact-store.js';
 import { OnnxRuntime } from './adapters/onnx/onnx.runtime.js';
@@ -14,6 +14,7 @@ import { postgresDialect } from './adapters/sql/dialects/postgres.js';
 import { sqliteDialect } from './adapters/sql/dialects/sqlite.js';
 import { SqlStore } from './adapters/sql/store.js';
 import { type Config, sqliteFile } from './config/config.js';
+import { tinyMlp } from './dev/onnx-builder.js';
 import { PageTokenCodec } from './domain/page-token.js';
 import { rolloutHandler, undeployHandler } from './jobs/rollout.handler.js';
 import { Worker } from './jobs/worker.js';
@@ -33,8 +34,12 @@ import { NamespaceService } from './services/namespace.service.js';
 import { OperationService } from './services/operation.service.js';
 import { RunService } from './services/run.service.js';
 import { VersionService } from './services/version.service.js';
+import { quiverLogger } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
-import { createTracing, querySpans, type Tracing } from './telemetry/tracing.js';
+import { startOtlpMetrics } from './telemetry/otlp-metrics.js';
+import { tracedArtifactStore, tracedReadCache } from './telemetry/traced.js';
+import { createTracing, enqueueSpan, querySpans, type Tracing } from './telemetry/tracing.js';
+import { Admission } from './transports/admission.js';
 import { buildGrpcServer, type GrpcServer, inferenceHealth } from './transports/grpc/server.js';
 import { buildRestApp, type Services } from './transports/rest/app.js';
 
@@ -55,6 +60,8 @@ export interface QuiverOptions {
   pollMs?: number;
   /** Test-only: span processors added to the configured exporters (any given turns tracing on). */
   spanProcessors?: readonly SpanProcessor[];
+  /** Where Quiver's own logger (config.logLevel, redaction, trace ids) writes instead of stdout. */
+  logStream?: DestinationStream;
 }
 
 export interface Quiver {
@@ -90,10 +97,14 @@ export function dialectFor(config: Config, schema?: string): SqlDialect {
 
 /** The composition root: config → adapters → services → transports. Nothing listens until `listen()`. */
 export async function createQuiver(config: Config, options: QuiverOptions = {}): Promise<Quiver> {
+  const tracing = createTracing(config, {
+    version: VERSION,
+    ...(options.spanProcessors ? { spanProcessors: options.spanProcessors } : {}),
+  });
   const logger =
     options.logger === false
       ? pino({ level: 'silent' })
-      : (options.logger ?? pino({ level: config.logLevel }));
+      : (options.logger ?? quiverLogger(config.logLevel, tracing.enabled, options.logStream));
   const role = config.role;
   const serves = {
     api: role === 'all' || role === 'api',
@@ -101,10 +112,6 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
     worker: role === 'all' || role === 'worker',
   };
   const dialect = dialectFor(config, options.postgresSchema);
-  const tracing = createTracing(config, {
-    version: VERSION,
-    ...(options.spanProcessors ? { spanProcessors: options.spanProcessors } : {}),
-  });
   // Query spans only when tracing is on: otherwise the log hook is not even installed.
   const spans = tracing.enabled
     ? querySpans(tracing.tracer, dialect.name === 'postgres' ? 'postgresql' : 'sqlite')
@@ -126,12 +133,23 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
   const tokens = new PageTokenCodec(secret);
 
   const artifactStore = new FsArtifactStore(join(config.dataDir, 'artifacts'));
+  // Spans around uploads and cache reads only when tracing is on: otherwise the adapters are called directly.
+  const artifacts = tracing.enabled ? tracedArtifactStore(artifactStore, tracing.tracer) : artifactStore;
   const runtime = new OnnxRuntime({
     memoryBudgetBytes: config.runtimeMemoryMb * 1024 * 1024,
     intraOpThreads: config.runtimeThreads,
     logger,
   });
   const metrics = new Metrics();
+  const otlpMetrics =
+    config.otelMetrics === 'on'
+      ? startOtlpMetrics(metrics.registry, {
+          protocol: config.otlpProtocol ?? 'http/protobuf',
+          intervalMs: config.otelMetricExportIntervalMs,
+          resource: tracing.resource,
+          version: VERSION,
+        })
+      : undefined;
   const inference = new InferenceService({
     store,
     runtime,
@@ -147,6 +165,18 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
     ...(serves.inference ? { deployments: () => inference.deploymentCounts() } : {}),
     jobs: () => store.read((repos) => repos.jobs.stats(clock.now())),
     models: () => runtime.loaded(),
+    audit: () =>
+      store.read(async (repos) => {
+        const [head, last] = [await repos.audit.head(), await repos.audit.lastCheckpoint()];
+        return {
+          length: head.seq,
+          lastCheckpointMs: last ? Date.parse(last.time) : undefined,
+          nowMs: clock.now(),
+        };
+      }),
+    ...(dialect.poolStats ? { pool: dialect.poolStats } : {}),
+    ...(dialect.checkpointStats ? { checkpoints: dialect.checkpointStats } : {}),
+    ...(dialect.groupCommit ? { groupCommit: () => store.groupCommitStats } : {}),
   });
   let worker: Worker | null = null;
   const rolloutDeps = {
@@ -173,7 +203,8 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
   }
   const mutations = new Mutations(store, clock.now);
   const installation = createHash('sha256').update(secret).digest('hex').slice(0, 16);
-  const cache = await readCacheFor(config, installation);
+  const readCache = await readCacheFor(config, installation);
+  const cache = tracing.enabled ? tracedReadCache(readCache, tracing.tracer) : readCache;
   // Every committed change drops the cached reads it made stale, here and on the other instances.
   mutations.observe(cacheInvalidation(cache));
   metrics.watch({ cache: () => cache.stats() });
@@ -202,7 +233,7 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
     artifacts: new ArtifactService({
       store,
       mutations,
-      artifacts: artifactStore,
+      artifacts,
       clock,
       maxBytes: config.artifactMaxBytes,
       audit,
@@ -213,7 +244,7 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
       clock,
       ids,
       wake: () => worker?.wake(),
-      ...(tracing.enabled ? { traceContext: () => tracing.inject().traceparent ?? '' } : {}),
+      ...(tracing.enabled ? { traceJob: (kind: string) => enqueueSpan(tracing, kind) } : {}),
     }),
     operations: new OperationService({ store }),
     datasets: new DatasetService(base),
@@ -230,11 +261,25 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
     principals: iam.principals,
     roles: iam.roles,
   };
+  // The runtime is ready once it has opened (and released) one session of a tiny built-in model:
+  // that proves the native library loads on this machine. Done once; a failure stays a failure.
+  let runtimeProbe: Promise<unknown> | undefined;
   const readiness = [
     { name: 'database', check: () => store.ping() },
     { name: 'artifacts', check: () => artifactStore.ping() },
     ...(worker
       ? [{ name: 'worker', check: async () => checkWorker(worker!, clock, options.pollMs ?? 500) }]
+      : []),
+    ...(serves.inference || serves.worker
+      ? [
+          {
+            name: 'runtime',
+            check: async () => {
+              runtimeProbe ??= runtime.inspect(tinyMlp({ seed: 1 }).bytes);
+              await runtimeProbe;
+            },
+          },
+        ]
       : []),
     ...(serves.inference
       ? [
@@ -247,9 +292,12 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
         ]
       : []),
   ];
+  const admission = new Admission(config.maxInFlight);
+  metrics.watch({ admission: () => ({ inFlight: admission.inFlight, shed: admission.shed }) });
   const rest = await buildRestApp({
     services,
     access: iam.access,
+    admission,
     serve: serves,
     readiness,
     logger: options.logger === false ? false : logger,
@@ -263,6 +311,7 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
     ? buildGrpcServer({
         inference,
         access: iam.access,
+        admission,
         health: inferenceHealth(inference),
         logger,
         version: VERSION,
@@ -315,8 +364,13 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
       // In-flight requests get the grace period; connections still open after it are cut.
       const cut = setTimeout(() => rest.server.closeAllConnections(), grace);
       cut.unref();
+      // A keep-alive connection whose request finishes during the drain would otherwise stay open
+      // (and hold the close) until its client or the keep-alive timeout drops it.
+      const idle = setInterval(() => rest.server.closeIdleConnections(), 50);
+      idle.unref();
       await Promise.all([rest.close(), grpc && started ? grpc.close(grace) : undefined, worker?.stop(grace)]);
       clearTimeout(cut);
+      clearInterval(idle);
       await audit.stop();
       inference.stop();
       await runtime.close();
@@ -324,6 +378,7 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
       await store.close();
       await cache.close();
       await tracing.shutdown().catch((err: unknown) => logger.warn({ err }, 'flushing spans failed'));
+      await otlpMetrics?.shutdown().catch((err: unknown) => logger.warn({ err }, 'flushing metrics failed'));
     },
   };
 }

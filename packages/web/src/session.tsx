@@ -1,5 +1,6 @@
 import { createClient, type QuiverClient, type WhoAmI } from '@quiver/sdk';
 import { createContext, useCallback, useContext, useMemo, useState } from 'react';
+import { covers } from './grants.js';
 
 /** sessionStorage, not localStorage: the token leaves with the tab. */
 const TOKEN_KEY = 'quiver.token';
@@ -10,6 +11,11 @@ export interface Session {
   /** Permissions the server refused (`versions.approve@namespaces/a/models/b`): their actions are hidden. */
   denied: ReadonlySet<string>;
   deny: (permission: string, scope: string) => void;
+  /**
+   * Whether the caller holds `permission` on `scope` (`namespaces/a/models/b`), from the grants
+   * whoami lists, and the server has not refused it since: actions are shown only then.
+   */
+  may: (permission: string, scope: string) => boolean;
   signOut: () => void;
 }
 
@@ -58,6 +64,15 @@ export function SessionProvider(props: {
     sessionStorage.removeItem(TOKEN_KEY);
     onSignOut();
   }, [onSignOut]);
-  const value = useMemo(() => ({ client, me, denied, deny, signOut }), [client, me, denied, deny, signOut]);
+  const may = useCallback(
+    (permission: string, scope: string) =>
+      !denied.has(`${permission}@${scope}`) &&
+      me.grants.some((g) => g.permissions.includes(permission) && covers(g.scope, scope)),
+    [me, denied],
+  );
+  const value = useMemo(
+    () => ({ client, me, denied, deny, may, signOut }),
+    [client, me, denied, deny, may, signOut],
+  );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

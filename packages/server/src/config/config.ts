@@ -7,6 +7,8 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const OTEL_EXPORTERS = ['none', 'console', 'otlp'] as const;
 export type OtelExporter = (typeof OTEL_EXPORTERS)[number];
+export const OTLP_PROTOCOLS = ['http/protobuf', 'grpc'] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
 
 export interface Config {
   role: Role;
@@ -17,6 +19,8 @@ export interface Config {
   /** Unset: SQLite in the data dir. `postgres://…`: PostgreSQL. */
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  /** Requests (REST and gRPC) one process works on at once before it sheds more with UNAVAILABLE. */
+  maxInFlight: number;
   /** Bytes the in-process read cache may hold; 0 switches it off. */
   cacheMaxMb: number;
   /** Longest life of a cache entry: the staleness bound should an invalidation message be lost. */
@@ -38,6 +42,12 @@ export interface Config {
   otelExporters: OtelExporter[];
   /** Fraction of new traces sampled (0..1); a caller's sampled flag is followed. */
   otelSampling: number;
+  /** OTLP transport of spans: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`, else http/protobuf. */
+  otlpTracesProtocol: OtlpProtocol | undefined;
+  otlpProtocol: OtlpProtocol | undefined;
+  /** `on`: metrics are also pushed over OTLP (endpoint and protocol from the standard variables). */
+  otelMetrics: 'on' | 'off';
+  otelMetricExportIntervalMs: number;
   /** Ed25519 private key (PKCS#8 PEM or base64 DER) signing audit checkpoints; unset: `{dataDir}/audit-signing.key`. */
   auditSigningKey: string | undefined;
   /** How often the audit chain's head is signed when it moved; 0 disables periodic checkpoints. */
@@ -174,6 +184,13 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     parse: (raw, name) => integer(raw, name, 1, 256),
   },
   {
+    key: 'maxInFlight',
+    env: 'QUIVER_MAX_IN_FLIGHT',
+    default: '4096',
+    doc: 'Requests (REST and gRPC together) one process works on at once; past it, new ones are answered at once with `503`/`UNAVAILABLE` and `Retry-After: 1` instead of queueing without bound. Health probes and /metrics are always answered. 0 = no limit.',
+    parse: (raw, name) => integer(raw, name, 0, 1_000_000),
+  },
+  {
     key: 'cacheMaxMb',
     env: 'QUIVER_CACHE_MAX_MB',
     default: '256',
@@ -263,6 +280,34 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
         throw new ConfigError(`${name} must be a number between 0 and 1; got '${raw}'.`);
       return n;
     },
+  },
+  {
+    key: 'otlpProtocol',
+    env: 'OTEL_EXPORTER_OTLP_PROTOCOL',
+    default: undefined,
+    doc: 'The standard OpenTelemetry variable: how OTLP is sent, `http/protobuf` (port 4318) or `grpc` (port 4317). The other standard `OTEL_*` variables (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, their `_TRACES_`/`_METRICS_` forms) are read by the exporters as the specification says. Unset: `http/protobuf`.',
+    parse: oneOf(OTLP_PROTOCOLS),
+  },
+  {
+    key: 'otlpTracesProtocol',
+    env: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+    default: undefined,
+    doc: 'The protocol of spans only; wins over `OTEL_EXPORTER_OTLP_PROTOCOL`.',
+    parse: oneOf(OTLP_PROTOCOLS),
+  },
+  {
+    key: 'otelMetrics',
+    env: 'QUIVER_OTEL_METRICS',
+    default: 'off',
+    doc: '`on`: the metrics of `/metrics` (same names, labels and buckets) are also pushed over OTLP every `OTEL_METRIC_EXPORT_INTERVAL` ms, cumulative, to `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` or `OTEL_EXPORTER_OTLP_ENDPOINT`, over `OTEL_EXPORTER_OTLP_PROTOCOL`. Independent of `QUIVER_OTEL_EXPORTERS`; `/metrics` stays served either way.',
+    parse: oneOf(['on', 'off'] as const),
+  },
+  {
+    key: 'otelMetricExportIntervalMs',
+    env: 'OTEL_METRIC_EXPORT_INTERVAL',
+    default: '60000',
+    doc: 'The standard OpenTelemetry variable: milliseconds between two pushes of OTLP metrics (with `QUIVER_OTEL_METRICS=on`).',
+    parse: (raw, name) => integer(raw, name, 100, 86_400_000),
   },
   {
     key: 'auditSigningKey',

@@ -145,6 +145,10 @@ export const REASONS = {
     code: 'ABORTED',
     doc: 'A concurrent change won the race; retrying the request is safe.',
   },
+  OVERLOADED: {
+    code: 'UNAVAILABLE',
+    doc: 'The process is at its limit of requests in progress (QUIVER_MAX_IN_FLIGHT) and sheds this one; retry after `Retry-After` seconds.',
+  },
   MODEL_NOT_READY: {
     code: 'UNAVAILABLE',
     doc: 'The deployment exists but is not ready to serve (pending, loading, failed or deleting); retry or check its status.',

@@ -185,8 +185,16 @@ export class Grants {
   /** Namespaces holding at least one model-level grant of the permission. */
   readonly #modelNamespaces = new Map<Permission, Set<string>>();
 
+  /** The bindings these grants were computed from (what whoami shows). */
+  #list: readonly Grant[] = [];
+
+  get list(): readonly Grant[] {
+    return this.#list;
+  }
+
   static of(grants: readonly Grant[]): Grants {
     const g = new Grants();
+    g.#list = grants;
     for (const { scope, permissions } of grants) {
       for (const p of permissions) {
         if (scope.kind === 'global') g.#global.add(p);

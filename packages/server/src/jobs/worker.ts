@@ -120,10 +120,11 @@ export class Worker {
         const free = this.#o.concurrency - this.#inFlight.size;
         if (free <= 0) break;
         const now = this.#o.clock.now();
+        const claimStart = Date.now();
         const jobs = await this.#o.store.write((repos) =>
           repos.jobs.claim(this.owner, now, this.#o.leaseMs, free, this.#o.kinds),
         );
-        for (const job of jobs) this.#track(this.#execute(job));
+        for (const job of jobs) this.#track(this.#execute(job, claimStart));
         if (jobs.length === free) this.#again = true;
       } while (this.#again && this.#running);
     } catch (err) {
@@ -143,12 +144,32 @@ export class Worker {
   }
 
   /** Runs the job in its span (continuing the trace of the request that enqueued it) when tracing. */
-  #execute(job: Job): Promise<void> {
+  #execute(job: Job, claimStart: number): Promise<void> {
     const tracing = this.#o.tracing;
-    if (!tracing?.enabled) return this.#run(job, undefined);
+    // A job without a stored trace would start a new one: none at 0% sampling.
+    if (!tracing?.enabled || (!job.trace_context && !tracing.samplesRoots)) return this.#run(job, undefined);
     const parent: Context = job.trace_context
       ? tracing.extract({ traceparent: job.trace_context })
       : context.active();
+    if (job.trace_context) {
+      // The claim is one query for a batch of jobs; each traced job shows it, with how long it waited.
+      tracing.tracer
+        .startSpan(
+          'job.claim',
+          {
+            kind: SpanKind.CONSUMER,
+            startTime: claimStart,
+            attributes: {
+              'quiver.job.id': job.id,
+              'quiver.job.kind': job.kind,
+              'quiver.job.wait_ms': Math.max(0, this.#o.clock.now() - job.run_after),
+              'quiver.worker': this.owner,
+            },
+          },
+          parent,
+        )
+        .end();
+    }
     const span = tracing.tracer.startSpan(
       `job ${job.kind}`,
       {
@@ -161,7 +182,11 @@ export class Worker {
       },
       job.trace_context ? parent : trace.deleteSpan(context.active()),
     );
-    return context.with(trace.setSpan(parent, span), () => this.#run(job, span)).finally(() => span.end());
+    // An unsampled job enters no context (AsyncLocalStorage's hooks stay off; see the REST app).
+    const run = span.isRecording()
+      ? context.with(trace.setSpan(parent, span), () => this.#run(job, span))
+      : this.#run(job, undefined);
+    return run.finally(() => span.end());
   }
 
   async #run(job: Job, span: Span | undefined): Promise<void> {

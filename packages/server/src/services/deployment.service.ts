@@ -79,8 +79,11 @@ export interface DeploymentServiceDeps {
   ids: Ids;
   /** Wakes an in-process worker at once after a commit (other workers poll). */
   wake: () => void;
-  /** The W3C traceparent of the active span, stored with each job so the worker continues the trace. */
-  traceContext?: () => string;
+  /**
+   * When tracing: starts the `job.enqueue` span of a job and gives its W3C traceparent, stored with
+   * the job so that the worker (maybe in another process) continues the trace under it.
+   */
+  traceJob?: (kind: string) => { traceparent: string; end(): void };
 }
 
 export class DeploymentService {
@@ -115,7 +118,7 @@ export class DeploymentService {
           batching: spec.batching,
           time,
         });
-        return enqueue(repos, ROLLOUT_JOB, 'deploy', record, ctx, time, this.deps.traceContext?.() ?? '');
+        return enqueue(repos, ROLLOUT_JOB, 'deploy', record, ctx, time, this.deps.traceJob);
       },
     );
     this.deps.wake();
@@ -206,7 +209,7 @@ export class DeploymentService {
           { traffic, replicas: spec.replicas, batching: spec.batching },
           time,
         );
-        return enqueue(repos, ROLLOUT_JOB, 'update', record, ctx, time, this.deps.traceContext?.() ?? '');
+        return enqueue(repos, ROLLOUT_JOB, 'update', record, ctx, time, this.deps.traceJob);
       },
     );
     this.deps.wake();
@@ -225,7 +228,7 @@ export class DeploymentService {
         if (current.status === 'deleting') throw deleting(deploymentId);
         const time = clock.now();
         const record = await repos.deployments.markDeleting(current.pk, time);
-        return enqueue(repos, UNDEPLOY_JOB, 'undeploy', record, ctx, time, this.deps.traceContext?.() ?? '');
+        return enqueue(repos, UNDEPLOY_JOB, 'undeploy', record, ctx, time, this.deps.traceJob);
       },
     );
     this.deps.wake();
@@ -291,7 +294,7 @@ async function enqueue(
   record: DeploymentRecord,
   ctx: CallContext,
   time: number,
-  traceContext: string,
+  traceJob: DeploymentServiceDeps['traceJob'],
 ) {
   const id = randomUUID();
   const op = await repos.operations.create({
@@ -300,6 +303,7 @@ async function enqueue(
     target: deploymentName(record.deployment_id),
     create_time: time,
   });
+  const traced = traceJob?.(kind);
   await repos.jobs.enqueue(
     {
       kind,
@@ -313,10 +317,11 @@ async function enqueue(
       },
       maxAttempts: ROLLOUT_ATTEMPTS,
       runAfter: time,
-      traceContext,
+      traceContext: traced?.traceparent ?? '',
     },
     time,
   );
+  traced?.end();
   return toOperation(op);
 }
 

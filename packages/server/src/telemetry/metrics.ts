@@ -2,18 +2,39 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { CacheStats } from '../ports/cache.js';
 import type { ServingMetrics } from '../ports/metrics.js';
 import { DEPLOYMENT_STATUSES, type DeploymentStatus } from '../ports/serving.repositories.js';
+import { auditMetrics, databaseMetrics } from './database-metrics.js';
 
 /** What the gauges read on each scrape; each source is optional (a role may not have it). */
 export interface MetricsSources {
   /** Deployments in the in-memory table by status (inference roles). */
   deployments?: () => Partial<Record<DeploymentStatus, number>>;
   /** The job queue as the database sees it now. */
-  jobs?: () => Promise<{ queued: number; running: number; oldestDueAgeMs: number }>;
+  jobs?: () => Promise<JobStats>;
   /** Models the runtime holds. */
   models?: () => readonly { sizeBytes: number }[];
   /** The read cache's counters. */
   cache?: () => CacheStats;
+  /** Load shedding: requests in progress and requests refused since start. */
+  admission?: () => { inFlight: number; shed: number };
+  /** The database pool now (PostgreSQL). */
+  pool?: () => { total: number; idle: number; waiting: number; max: number };
+  /** Batches and writes committed together (SQLite's group commit), running totals. */
+  groupCommit?: () => { batches: number; writes: number } | undefined;
+  /** The SQLite WAL checkpointer thread's counters. */
+  checkpoints?: () => { runs: number; lastLog: number; lastCheckpointed: number; failing: boolean };
+  /** The audit chain as the database sees it now: its length and when its last checkpoint was signed. */
+  audit?: () => Promise<AuditStats>;
 }
+
+export interface AuditStats {
+  length: number;
+  /** Epoch ms of the last signed checkpoint; undefined when none was signed yet. */
+  lastCheckpointMs: number | undefined;
+  /** Now, by the clock the service uses (the age is measured against it). */
+  nowMs: number;
+}
+
+export type JobStats = { queued: number; running: number; oldestDueAgeMs: number };
 
 export interface MetricsOptions {
   /** How long a scrape waits for the database; past it the job gauges keep their last values. Default 1 s. */
@@ -36,7 +57,7 @@ export class Metrics implements ServingMetrics {
   readonly registry = new Registry();
   readonly #sources: MetricsSources = {};
   readonly #timeoutMs: number;
-  #jobs: Promise<{ queued: number; running: number; oldestDueAgeMs: number } | undefined> | undefined;
+  readonly #reads = new Map<string, Promise<unknown>>();
 
   readonly #httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly #httpDuration: Histogram<'method' | 'route'>;
@@ -110,7 +131,7 @@ export class Metrics implements ServingMetrics {
         for (const status of DEPLOYMENT_STATUSES) this.set({ status }, counts[status] ?? 0);
       },
     });
-    const jobs = () => this.#jobStats();
+    const jobs = () => this.#shared('jobs', sources.jobs);
     new Gauge({
       name: 'quiver_jobs',
       help: 'Jobs in the queue, by status (queued, running).',
@@ -178,6 +199,26 @@ export class Metrics implements ServingMetrics {
       });
     }
     new Gauge({
+      name: 'quiver_requests_in_flight',
+      help: 'REST and gRPC requests the process is working on (what load shedding counts).',
+      registers,
+      collect() {
+        this.set(sources.admission?.().inFlight ?? 0);
+      },
+    });
+    new Counter({
+      name: 'quiver_requests_shed_total',
+      help: 'Requests answered UNAVAILABLE because the process was at QUIVER_MAX_IN_FLIGHT.',
+      registers,
+      collect() {
+        const stats = sources.admission?.();
+        if (stats) {
+          this.reset();
+          this.inc(stats.shed);
+        }
+      },
+    });
+    new Gauge({
       name: 'quiver_cache_bytes',
       help: 'Approximate bytes the read cache holds.',
       registers,
@@ -191,7 +232,14 @@ export class Metrics implements ServingMetrics {
 
   /** Where the gauges read from on each scrape (set once the services exist). */
   watch(sources: MetricsSources): void {
+    const fresh = Object.fromEntries(
+      Object.entries(sources).filter(([key]) => !(key in this.#sources)),
+    ) as MetricsSources;
     Object.assign(this.#sources, sources);
+    // Families whose source only some roles and databases have are registered when it is given.
+    const registers = [this.registry];
+    databaseMetrics(registers, this.#sources, fresh);
+    if (fresh.audit) auditMetrics(registers, () => this.#shared('audit', this.#sources.audit));
   }
 
   get contentType(): string {
@@ -236,29 +284,31 @@ export class Metrics implements ServingMetrics {
     this.#modelLoad.observe(seconds);
   }
 
-  /** One database read shared by the job gauges of a scrape; undefined when it fails or is slow. */
-  #jobStats(): Promise<{ queued: number; running: number; oldestDueAgeMs: number } | undefined> {
-    const read = this.#sources.jobs;
+  /**
+   * One database read shared by the gauges of a scrape that show it; undefined when it fails or
+   * is slow, so that a struggling database leaves the last values in place rather than zeros.
+   */
+  #shared<T>(name: string, read: (() => Promise<T>) | undefined): Promise<T | undefined> {
     if (!read) return Promise.resolve(undefined);
-    this.#jobs ??= new Promise<{ queued: number; running: number; oldestDueAgeMs: number } | undefined>(
-      (resolve) => {
+    let pending = this.#reads.get(name) as Promise<T | undefined> | undefined;
+    if (!pending) {
+      pending = new Promise<T | undefined>((resolve) => {
         const timer = setTimeout(() => resolve(undefined), this.#timeoutMs);
         timer.unref();
         read().then(
-          (stats) => {
+          (value) => {
             clearTimeout(timer);
-            resolve(stats);
+            resolve(value);
           },
           () => {
             clearTimeout(timer);
             resolve(undefined);
           },
         );
-      },
-    ).finally(() => {
-      this.#jobs = undefined;
-    });
-    return this.#jobs;
+      }).finally(() => this.#reads.delete(name));
+      this.#reads.set(name, pending);
+    }
+    return pending;
   }
 }
 

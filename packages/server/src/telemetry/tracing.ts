@@ -13,22 +13,30 @@ import {
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import {
+  detectResources,
+  envDetector,
+  type Resource,
+  resourceFromAttributes,
+} from '@opentelemetry/resources';
 import {
   BasicTracerProvider,
   BatchSpanProcessor,
   ConsoleSpanExporter,
   ParentBasedSampler,
   SimpleSpanProcessor,
+  type SpanExporter,
   type SpanProcessor,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { LogEvent } from 'kysely';
-import type { Config } from '../config/config.js';
+import type { Config, OtlpProtocol } from '../config/config.js';
 
-export type TracingConfig = Pick<Config, 'otelExporters' | 'otelSampling'>;
+export type TracingConfig = Pick<Config, 'otelExporters' | 'otelSampling'> &
+  Partial<Pick<Config, 'otlpProtocol' | 'otlpTracesProtocol' | 'role'>>;
 
 export interface TracingOptions {
   version: string;
@@ -39,11 +47,18 @@ export interface TracingOptions {
 export interface Tracing {
   /** False when no exporter is configured: the tracer is the API's no-op one. */
   readonly enabled: boolean;
+  /**
+   * False at 0% sampling: a new trace (one no caller's `traceparent` started) is never recorded,
+   * so the transports and the worker skip making its spans altogether.
+   */
+  readonly samplesRoots: boolean;
   readonly tracer: Tracer;
   /** The W3C `traceparent` (and `tracestate`) of a context, for a header or a stored job. */
   inject(ctx?: Context): Record<string, string>;
   /** The context a `traceparent`/`tracestate` carrier continues (the active one when it has none). */
   extract(carrier: Record<string, string | string[] | undefined>): Context;
+  /** The resource spans (and pushed metrics) describe: service name and version, role, OTEL_RESOURCE_ATTRIBUTES. */
+  readonly resource: Resource;
   /** Flushes and stops exporting. */
   shutdown(): Promise<void>;
 }
@@ -61,12 +76,14 @@ export function createTracing(config: TracingConfig, options: TracingOptions): T
   const processors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
   for (const name of new Set(config.otelExporters)) {
     if (name === 'console') processors.push(new SimpleSpanProcessor(new ConsoleSpanExporter()));
-    // Endpoint, headers and timeouts come from the standard OTEL_EXPORTER_OTLP_* variables.
-    if (name === 'otlp') processors.push(new BatchSpanProcessor(new OTLPTraceExporter()));
+    if (name === 'otlp') processors.push(new BatchSpanProcessor(otlpSpanExporter(tracesProtocol(config))));
   }
+  const resource = tracingResource(config, options.version);
   if (processors.length === 0) {
     return {
       enabled: false,
+      samplesRoots: false,
+      resource,
       tracer: NOOP_TRACER,
       inject: (ctx) => injectInto(ctx),
       extract: (carrier) => propagator.extract(context.active(), carrier, defaultTextMapGetter),
@@ -75,20 +92,42 @@ export function createTracing(config: TracingConfig, options: TracingOptions): T
   }
   ensureContextManager();
   const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({
-      [ATTR_SERVICE_NAME]: 'quiver',
-      [ATTR_SERVICE_VERSION]: options.version,
-    }),
+    resource,
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.otelSampling) }),
     spanProcessors: processors,
   });
   return {
     enabled: true,
+    samplesRoots: config.otelSampling > 0,
+    resource,
     tracer: provider.getTracer('quiver', options.version),
     inject: (ctx) => injectInto(ctx),
     extract: (carrier) => propagator.extract(context.active(), carrier, defaultTextMapGetter),
     shutdown: () => provider.shutdown(),
   };
+}
+
+/** The OTLP protocol of spans, as the specification orders the variables: traces-specific first. */
+export function tracesProtocol(
+  config: Partial<Pick<Config, 'otlpProtocol' | 'otlpTracesProtocol'>>,
+): OtlpProtocol {
+  return config.otlpTracesProtocol ?? config.otlpProtocol ?? 'http/protobuf';
+}
+
+/** Endpoint, headers, compression and timeouts come from the standard OTEL_EXPORTER_OTLP_* variables. */
+function otlpSpanExporter(protocol: OtlpProtocol): SpanExporter {
+  return protocol === 'grpc' ? new GrpcTraceExporter() : new ProtoTraceExporter();
+}
+
+/** Quiver's own attributes, overridden by OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES when set. */
+function tracingResource(config: TracingConfig, version: string): Resource {
+  return resourceFromAttributes({
+    [ATTR_SERVICE_NAME]: 'quiver',
+    [ATTR_SERVICE_VERSION]: version,
+    ...(config.role ? { 'quiver.role': config.role } : {}),
+    // Tells apart the processes of one trace (an API and the worker that ran its job).
+    'process.pid': process.pid,
+  }).merge(detectResources({ detectors: [envDetector] }));
 }
 
 function injectInto(ctx: Context = context.active()): Record<string, string> {
@@ -107,7 +146,30 @@ function ensureContextManager(): void {
   }
 }
 
-/** Runs `fn` in a new active span; records an error and ends the span when `fn` settles. */
+/**
+ * The `job.enqueue` span of a job a traced request enqueues (a child of the request's span), and
+ * the traceparent to store with the job: the worker continues the trace under it.
+ */
+export function enqueueSpan(tracing: Tracing, kind: string): { traceparent: string; end(): void } {
+  const parent = context.active();
+  // Outside a recording span (an unsampled request) the job carries no context of its own.
+  if (!trace.getSpan(parent)?.isRecording()) return { traceparent: '', end: () => {} };
+  const span = tracing.tracer.startSpan(
+    'job.enqueue',
+    { kind: SpanKind.PRODUCER, attributes: { 'quiver.job.kind': kind } },
+    parent,
+  );
+  return {
+    traceparent: tracing.inject(trace.setSpan(parent, span)).traceparent ?? '',
+    end: () => span.end(),
+  };
+}
+
+/**
+ * Runs `fn` in a new active child span of the recording span active now; records an error and
+ * ends the span when `fn` settles. Without a recording span active (tracing off, or an unsampled
+ * request, which enters no context) `fn` just runs: no span, no context, no allocation.
+ */
 export async function withSpan<T>(
   tracer: Tracer | undefined,
   name: string,
@@ -116,7 +178,7 @@ export async function withSpan<T>(
   kind: SpanKind = SpanKind.INTERNAL,
   parent?: Context,
 ): Promise<T> {
-  if (!tracer) return fn(undefined);
+  if (!tracer || !trace.getSpan(parent ?? context.active())?.isRecording()) return fn(undefined);
   return tracer.startActiveSpan(name, { attributes, kind }, parent ?? context.active(), async (span) => {
     try {
       return await fn(span);

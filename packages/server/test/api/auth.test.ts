@@ -49,6 +49,7 @@ describe.each(BACKENDS)('authentication (%s)', (backend) => {
       kind: 'user',
       groups: [],
       authentication: 'on',
+      grants: [{ scope: 'global', permissions: expect.arrayContaining(['iam.manage', 'versions.approve']) }],
     });
   });
 

@@ -59,6 +59,13 @@ const TYPES: Record<string, Family['type']> = {
   quiver_jobs_oldest_due_age_seconds: 'GAUGE',
   quiver_models_loaded: 'GAUGE',
   quiver_models_loaded_bytes: 'GAUGE',
+  quiver_cache_hits_total: 'COUNTER',
+  quiver_cache_misses_total: 'COUNTER',
+  quiver_audit_chain_length: 'GAUGE',
+  quiver_audit_checkpoint_age_seconds: 'GAUGE',
+  // SQLite here; the PostgreSQL pool is checked in metrics-storage.test.ts.
+  quiver_db_group_commit_batches_total: 'COUNTER',
+  quiver_db_group_commit_writes_total: 'COUNTER',
   // Process metrics (prom-client defaults under the quiver_ prefix).
   quiver_nodejs_eventloop_lag_seconds: 'GAUGE',
   quiver_nodejs_heap_size_used_bytes: 'GAUGE',

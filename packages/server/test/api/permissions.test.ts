@@ -64,6 +64,12 @@ describe.each(BACKENDS)('fine-grained permissions (%s)', (backend) => {
 
   it('scopes a namespace binding to that namespace', async () => {
     const dave = await principal('dave', ['contributor@namespaces/a']);
+    // whoami tells the caller what it may do where (the console shows only those actions).
+    const me = await dave.get('/v1/whoami');
+    expect(me.body.grants).toEqual([
+      { scope: 'namespaces/a', permissions: expect.arrayContaining(['models.create', 'versions.create']) },
+    ]);
+    expect(me.body.grants[0].permissions).not.toContain('versions.approve');
     expect((await dave.post('/v1/namespaces/a/models', { model_id: 'new' })).status).toBe(201);
     const denied = await dave.post('/v1/namespaces/b/models', { model_id: 'new' });
     expectError(denied, 403, 'PERMISSION_DENIED');

@@ -96,7 +96,23 @@ describe('tracing', () => {
 
   it('follows a deploy from the request through its job to the model load, and an inference over gRPC', async () => {
     await api('POST', '/v1/namespaces/fraud/models', { model_id: 'scorer' });
+    exporter.reset();
     const up = await api('POST', '/v1/artifacts', tinyMlp({ seed: 7 }).bytes);
+    const put = await waitFor(
+      async () => spans().find((s) => s.name === 'artifact.put'),
+      Boolean,
+      5_000,
+      'the artifact.put span',
+    );
+    expect(put!.attributes).toMatchObject({
+      'quiver.artifact.digest': up.body.digest,
+      'quiver.artifact.created': true,
+    });
+    expect(parentOf(put!)).toBe(
+      spans()
+        .find((s) => s.name === 'POST /v1/artifacts')
+        ?.spanContext().spanId,
+    );
     await api('POST', '/v1/namespaces/fraud/models/scorer/versions', {
       artifact: { digest: up.body.digest },
     });
@@ -126,7 +142,15 @@ describe('tracing', () => {
     const traceId = request.spanContext().traceId;
     expect(job!.spanContext().traceId).toBe(traceId);
     expect(load.spanContext().traceId).toBe(traceId);
-    expect(parentOf(job!)).toBe(request.spanContext().spanId);
+    // request → job.enqueue (producer, in the request) → job.claim and the job's run → model.load
+    const enqueue = spans().find((s) => s.name === 'job.enqueue')!;
+    const claim = spans().find((s) => s.name === 'job.claim')!;
+    expect(enqueue.kind).toBe(SpanKind.PRODUCER);
+    expect(enqueue.attributes['quiver.job.kind']).toBe('deployment.rollout');
+    expect(parentOf(enqueue)).toBe(request.spanContext().spanId);
+    expect(parentOf(claim)).toBe(enqueue.spanContext().spanId);
+    expect(claim.attributes['quiver.job.kind']).toBe('deployment.rollout');
+    expect(parentOf(job!)).toBe(enqueue.spanContext().spanId);
     expect(parentOf(load)).toBe(job!.spanContext().spanId);
     expect(load.attributes['quiver.artifact.digest']).toBe(up.body.digest);
 
@@ -170,6 +194,31 @@ describe('tracing', () => {
       'quiver.batch_size': 2,
     });
   });
+
+  it('marks read-cache hits and misses on the request span and shows fills inside it', async () => {
+    exporter.reset();
+    await api('GET', '/v1/namespaces/fraud/models/scorer');
+    await api('GET', '/v1/namespaces/fraud/models/scorer');
+    const servers = await waitFor(
+      async () => spans().filter((s) => s.name === 'GET /v1/namespaces/:namespace/models/:model'),
+      (found) => found.length === 2,
+      5_000,
+      'both server spans',
+    );
+    // The first read missed and filled the cache, the second was answered from it.
+    expect(servers.map((s) => s.attributes['quiver.cache.model.hit'])).toEqual([false, true]);
+    const fills = spans().filter((s) => s.name === 'cache.fill');
+    expect(fills).toHaveLength(1);
+    expect(parentOf(fills[0]!)).toBe(servers[0]!.spanContext().spanId);
+  });
+
+  it('puts the trace id in the error envelope of a traced request', async () => {
+    const res = await api('GET', '/v1/namespaces/fraud/models/absent', undefined, {
+      traceparent: `00-${TRACE_ID}-${PARENT_ID}-01`,
+    });
+    expect(res.status).toBe(404);
+    expect(res.body.error.trace_id).toBe(TRACE_ID);
+  });
 });
 
 describe('tracing off', () => {
@@ -197,6 +246,44 @@ describe('tracing off', () => {
       });
       expect(res.statusCode).toBe(200);
       expect(res.headers.traceparent).toBeUndefined();
+    } finally {
+      await quiver.close();
+      await db.drop();
+    }
+  });
+
+  it('at 0% sampling records nothing for new requests but follows a sampled caller to the children', async () => {
+    const db = await testDatabase('sqlite', { QUIVER_OTEL_SAMPLING: '0' });
+    const exporter = new InMemorySpanExporter();
+    const quiver = await createQuiver(db.config, {
+      logger: false,
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    const get = (headers: Record<string, string> = {}) =>
+      quiver.rest.inject({ method: 'GET', url: '/v1/namespaces/fraud', headers: { ...AUTH, ...headers } });
+    try {
+      expect(quiver.tracing.enabled).toBe(true);
+      await quiver.rest.inject({
+        method: 'POST',
+        url: '/v1/namespaces',
+        headers: AUTH,
+        payload: { namespace_id: 'fraud' },
+      });
+      const unsampled = await get();
+      expect(unsampled.statusCode).toBe(200);
+      // A new trace could never be recorded: none is made (no span, no traceparent answered).
+      expect(unsampled.headers.traceparent).toBeUndefined();
+      expect(exporter.getFinishedSpans()).toEqual([]);
+      // A caller's unsampled decision is followed and answered.
+      const declined = await get({ traceparent: `00-${TRACE_ID}-${PARENT_ID}-00` });
+      expect(declined.headers.traceparent).toMatch(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-00$`));
+      expect(exporter.getFinishedSpans()).toEqual([]);
+
+      const sampled = await get({ traceparent: `00-${TRACE_ID}-${PARENT_ID}-01` });
+      expect(sampled.statusCode).toBe(200);
+      const names = exporter.getFinishedSpans().map((s) => s.name);
+      expect(names).toContain('GET /v1/namespaces/:namespace');
+      expect(exporter.getFinishedSpans().every((s) => s.spanContext().traceId === TRACE_ID)).toBe(true);
     } finally {
       await quiver.close();
       await db.drop();

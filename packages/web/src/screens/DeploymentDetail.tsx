@@ -12,14 +12,15 @@ const SETTLING = new Set(['pending', 'loading', 'deleting']);
 
 /** A deployment: live rollout status, what it serves, canary split, promote and roll back. */
 export function DeploymentDetail({ id, operation }: { id: string; operation: string | undefined }) {
-  const { client, denied, deny } = useSession();
+  const { client, deny, may } = useSession();
   const [error, setError] = useState<unknown>();
   const deployment = useAsync((signal) => client.deployments.get(id, { signal }), [client, id]);
   const reload = deployment.reload;
   const onDone = useCallback(() => reload(), [reload]);
   const d = deployment.data;
-  const scope = `deployments/${id}`;
-  const canUpdate = !denied.has(`deployments.update@${scope}`);
+  // Permissions on a deployment are those on the model it serves.
+  const scope = d?.model ?? `deployments/${id}`;
+  const canUpdate = may('deployments.update', scope);
   // Opened without its operation (from the list, a link): no stream to follow, so re-read
   // the deployment (a new object each time, which re-runs this) until its rollout settles.
   useEffect(() => {

@@ -6,14 +6,14 @@ import { useSession } from '../session.js';
 
 /** Uploads a model file (ONNX) and registers it as the model's next version. */
 export function RegisterVersion({ namespace, model }: { namespace: string; model: string }) {
-  const { client, denied, deny } = useSession();
+  const { client, deny, may } = useSession();
   const scope = `namespaces/${namespace}/models/${model}`;
   const [file, setFile] = useState<File | null>(null);
   const [description, setDescription] = useState('');
   const [progress, setProgress] = useState<string>('');
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
-  if (denied.has(`versions.create@${scope}`))
+  if (!may('versions.create', scope))
     return <p className="muted">Registering versions needs the versions.create permission on this model.</p>;
 
   const submit = async (event: React.FormEvent) => {

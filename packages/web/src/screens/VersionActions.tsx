@@ -20,17 +20,17 @@ const permissionFor = (to: VersionStatus) => (to === 'approved' ? 'versions.appr
 const labelFor = (to: VersionStatus) => (to === 'approved' ? 'Approve' : `Mark ${to}`);
 
 /**
- * Transition and deploy actions. whoami does not list grants, so an action is offered until
- * the server refuses it once (PERMISSION_DENIED); from then on it is hidden for this model.
+ * Transition and deploy actions, each shown only when whoami's grants allow it on this model
+ * (and hidden for the session should the server still refuse it).
  */
 export function VersionActions({ version, onChanged }: { version: Version; onChanged: () => void }) {
-  const { client, denied, deny } = useSession();
+  const { client, deny, may } = useSession();
   const [reason, setReason] = useState('');
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const [ns, model] = modelParts(version.model) ?? ['', ''];
   const scope = version.model;
-  const allowed = (permission: string) => !denied.has(`${permission}@${scope}`);
+  const allowed = (permission: string) => may(permission, scope);
   const steps = NEXT[version.status].filter((to) => allowed(permissionFor(to)));
 
   const transition = async (to: VersionStatus) => {

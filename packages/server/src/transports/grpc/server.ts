@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Context, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { QuiverError } from '../../domain/errors.js';
 import { type Actor, ANONYMOUS } from '../../domain/resources.js';
@@ -11,6 +11,7 @@ import type { Access } from '../../services/iam/access.js';
 import { type Inference, MAX_INFER_BYTES, oipModelMetadata } from '../../services/inference/types.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import type { Tracing } from '../../telemetry/tracing.js';
+import { type Admission, overloaded } from '../admission.js';
 import { admit } from './admit.js';
 import { RPC_ACCESS } from './permissions.js';
 import { toGrpcError } from './status.js';
@@ -52,6 +53,8 @@ export interface GrpcServerOptions {
   inference: Inference;
   /** Authentication, rate limits and permission checks of every method (see permissions.ts). */
   access: Access;
+  /** Load shedding shared with REST: calls past the process's limit get UNAVAILABLE at once. */
+  admission?: Admission;
   health: GrpcHealth;
   logger: GrpcLogger;
   version: string;
@@ -71,10 +74,14 @@ export interface GrpcServer {
   close(graceMs: number): Promise<void>;
 }
 
-/** Health as the inference service sees it: the server and the OIP service are SERVING when ready. */
+/**
+ * Health per service: the OIP service (and `''`, the server as a whole) is SERVING once the
+ * deployment table was read; the health service itself serves whenever it can answer.
+ */
 export function inferenceHealth(inference: Inference): GrpcHealth {
   return {
     async status(service) {
+      if (service === HEALTH_SERVICE) return 'SERVING';
       if (service !== '' && service !== OIP_SERVICE) return 'SERVICE_UNKNOWN';
       return (await inference.ready()) ? 'SERVING' : 'NOT_SERVING';
     },
@@ -229,8 +236,10 @@ function measured(
       const begin = (metadata: grpc.Metadata) => {
         const started = performance.now();
         let span: Span | undefined;
-        let ctx = context.active();
-        if (tracing) {
+        let ctx: Context | undefined;
+        // At 0% sampling only a caller's traceparent can start a recorded trace (see the REST app).
+        const given = tracing && !tracing.samplesRoots ? metadata.get('traceparent')[0] : undefined;
+        if (tracing && (tracing.samplesRoots || given !== undefined)) {
           const carrier: Record<string, string> = {};
           for (const key of ['traceparent', 'tracestate']) {
             const value = metadata.get(key)[0];
@@ -245,7 +254,8 @@ function measured(
             },
             parent,
           );
-          ctx = trace.setSpan(parent, span);
+          // Only a recording span is made active (see the REST app: unsampled calls enter no context).
+          if (span.isRecording()) ctx = trace.setSpan(parent, span);
         }
         let done = false;
         const end = (code: unknown) => {
@@ -269,7 +279,7 @@ function measured(
         const unaryHandler = handler as grpc.handleUnaryCall<unknown, unknown>;
         const wrapped: grpc.handleUnaryCall<unknown, unknown> = (call, callback) => {
           const { ctx, end } = begin(call.metadata);
-          context.with(ctx, () =>
+          inContext(ctx, () =>
             unaryHandler(call, (err, ...rest) => {
               end(err ? (err as { code?: unknown }).code : grpc.status.OK);
               callback(err, ...rest);
@@ -285,13 +295,19 @@ function measured(
           call.once('finish', () => end(grpc.status.OK));
           call.once('cancelled', () => end(grpc.status.CANCELLED));
           call.once('error', (err: { code?: unknown }) => end(err?.code));
-          context.with(ctx, () => streamHandler(call));
+          inContext(ctx, () => streamHandler(call));
         };
         return [method, wrapped];
       }
       return [method, handler];
     }),
   );
+}
+
+/** Runs `fn` in `ctx` when there is one (a recording span), else as it is. */
+function inContext(ctx: Context | undefined, fn: () => void): void {
+  if (ctx) context.with(ctx, fn);
+  else fn();
 }
 
 function rejectMalformed(request: unknown): void {
@@ -301,12 +317,16 @@ function rejectMalformed(request: unknown): void {
 }
 
 function unary<Req, Res>(
-  { logger, access }: Pick<GrpcServerOptions, 'logger' | 'access'>,
+  { logger, access, admission }: Pick<GrpcServerOptions, 'logger' | 'access' | 'admission'>,
   method: string,
   fn: (request: Req, ctx: CallContext) => Res | Promise<Res>,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     let ctx = grpcCallContext(call);
+    if (admission && !admission.enter()) {
+      callback(toGrpcError(overloaded(admission.limit), ctx.requestId));
+      return;
+    }
     Promise.resolve()
       .then(async () => {
         ctx = { ...ctx, actor: await admit(access, method, call, ctx.requestId) };
@@ -317,7 +337,8 @@ function unary<Req, Res>(
         (response) => callback(null, response),
         (err: unknown) => callback(toGrpcError(err, ctx.requestId, logger)),
       )
-      .catch((err: unknown) => logger.error({ err, request_id: ctx.requestId }, 'gRPC answer failed'));
+      .catch((err: unknown) => logger.error({ err, request_id: ctx.requestId }, 'gRPC answer failed'))
+      .finally(() => admission?.leave());
   };
 }
 

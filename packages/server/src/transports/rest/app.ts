@@ -32,6 +32,7 @@ import type { RunService } from '../../services/run.service.js';
 import type { VersionService } from '../../services/version.service.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import { activeTraceId, type Tracing } from '../../telemetry/tracing.js';
+import { type Admission, overloaded } from '../admission.js';
 import { actorOf, guardRoutes } from './access.hook.js';
 import { envelope, fromFastify, statusOf } from './errors.js';
 import { LINEAGE_SCHEMAS } from './lineage.schemas.js';
@@ -82,6 +83,8 @@ export interface RestOptions {
   database: string;
   /** When given: HTTP metrics are recorded and served at GET /metrics. */
   metrics?: Metrics;
+  /** Load shedding: requests past the process's limit get UNAVAILABLE with Retry-After. */
+  admission?: Admission;
   /** When enabled: a server span per request, continuing an incoming `traceparent`. */
   tracing?: Tracing;
 }
@@ -96,6 +99,7 @@ export function requestContext(req: FastifyRequest): Context {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const UNSHED = new Set(['/livez', '/readyz', '/metrics']);
 
 /** Builds the REST app without listening: main.ts listens, tests inject. */
 export async function buildRestApp(options: RestOptions): Promise<FastifyInstance> {
@@ -143,10 +147,32 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  const { admission } = options;
+  if (admission) {
+    const ADMITTED = Symbol('admitted');
+    type Admitted = { [ADMITTED]?: boolean };
+    const leave = async (req: FastifyRequest) => {
+      if (!(req as Admitted)[ADMITTED]) return;
+      (req as Admitted)[ADMITTED] = false;
+      admission.leave();
+    };
+    app.addHook('onRequest', async (req) => {
+      // Probes and scrapes are answered even at capacity: they are how operators see it.
+      if (UNSHED.has(req.url.split('?')[0]!)) return;
+      if (!admission.enter()) throw overloaded(admission.limit);
+      (req as Admitted)[ADMITTED] = true;
+    });
+    app.addHook('onResponse', leave);
+    app.addHook('onRequestAbort', leave);
+  }
   const { metrics } = options;
   const tracing = options.tracing?.enabled ? options.tracing : undefined;
   if (tracing) {
-    app.addHook('onRequest', async (req, reply) => {
+    // Callback hooks, not async ones: no promise per request for the bookkeeping below.
+    app.addHook('onRequest', (req, reply, done) => {
+      // At 0% sampling a request without a caller's traceparent can only make an unsampled trace:
+      // it makes none at all (no span, no ids, no traceparent answered), which keeps the cost flat.
+      if (!tracing.samplesRoots && req.headers.traceparent === undefined) return done();
       const route = req.is404 ? undefined : req.routeOptions.url;
       const parent = tracing.extract(req.headers);
       const span = tracing.tracer.startSpan(
@@ -167,18 +193,25 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
       (req as Traced)[SPAN_CONTEXT] = ctx;
       const { traceparent } = tracing.inject(ctx);
       if (traceparent) reply.header('traceparent', traceparent);
+      done();
     });
-    app.addHook('onResponse', async (req, reply) => {
+    app.addHook('onResponse', (req, reply, done) => {
       const span = (req as Traced)[SPAN];
-      if (!span) return;
-      span.setAttribute('http.response.status_code', reply.statusCode);
-      if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
+      if (span) {
+        span.setAttribute('http.response.status_code', reply.statusCode);
+        if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+      }
+      done();
     });
     // Handlers (and the services they call) run in the server span's context, so their spans nest.
+    // Unsampled requests skip it: entering a context turns on AsyncLocalStorage's hooks for the
+    // whole process (Node 20), the main cost of tracing at low sampling; with no recording span
+    // active, the spans below a request are not made at all (see withSpan).
     app.addHook('onRoute', (route) => {
       const handler = route.handler;
       route.handler = function traced(this: unknown, req, reply) {
+        if (!(req as Traced)[SPAN]?.isRecording()) return handler.call(this as never, req, reply);
         return context.with(requestContext(req), () => handler.call(this as never, req, reply));
       };
     });
@@ -190,6 +223,24 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
       metrics.httpRequest(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
     });
   }
+  if (options.logger && levelEnabled(options.logger, 'debug')) {
+    // One line per request at debug level; the hook is not even installed above it (throughput).
+    app.addHook('onResponse', async (req, reply) => {
+      const span = (req as Traced)[SPAN]?.spanContext();
+      req.log.debug(
+        {
+          request_id: req.id,
+          ...(span ? { trace_id: span.traceId, span_id: span.spanId } : {}),
+          principal: actorOf(req)?.principal,
+          method: req.method,
+          route: req.is404 ? undefined : req.routeOptions.url,
+          status_code: reply.statusCode,
+          duration_ms: Math.round(reply.elapsedTime * 1000) / 1000,
+        },
+        'request completed',
+      );
+    });
+  }
   app.setErrorHandler((err: FastifyError | QuiverError, req, reply) => {
     const error = err instanceof QuiverError ? err : fromFastify(err);
     const span = (req as Traced)[SPAN];
@@ -199,7 +250,9 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
     const ids = { request_id: req.id, ...(traceId ? { trace_id: traceId } : {}) };
     if (error.code === 'INTERNAL') req.log.error({ err: error.cause ?? err, ...ids }, 'internal error');
     else if (error.code === 'UNAVAILABLE') req.log.warn({ err: error.cause ?? err, ...ids }, error.message);
-    return reply.status(statusOf(error)).send(envelope(error, req.id));
+    const retryAfter = error.details.retry_after_seconds;
+    if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+    return reply.status(statusOf(error)).send(envelope(error, req.id, traceId));
   });
   app.setNotFoundHandler((req, reply) => {
     const error = new QuiverError(
@@ -303,6 +356,14 @@ export function callContext(req: FastifyRequest): CallContext {
 function guardedPermission(req: FastifyRequest): string | undefined {
   const guard = req.routeOptions.config.guard;
   return guard && 'access' in guard ? guard.access.permission : undefined;
+}
+
+/** Whether a logger writes lines of `level` (pino's levels; a logger without them is asked by name). */
+function levelEnabled(logger: FastifyBaseLogger, level: 'debug'): boolean {
+  const pinoLike = logger as FastifyBaseLogger & { isLevelEnabled?: (l: string) => boolean };
+  return pinoLike.isLevelEnabled
+    ? pinoLike.isLevelEnabled(level)
+    : logger.level === level || logger.level === 'trace';
 }
 
 export function ifMatch(req: FastifyRequest): string | undefined {

@@ -27,11 +27,26 @@ export function httpStatus(code: Code): number {
 }
 
 export interface Envelope {
-  error: { code: Code; message: string; details: Record<string, unknown>; request_id: string };
+  error: {
+    code: Code;
+    message: string;
+    details: Record<string, unknown>;
+    request_id: string;
+    /** The W3C trace id of the request, when it was traced: from an error to its trace. */
+    trace_id?: string;
+  };
 }
 
-export function envelope(err: QuiverError, requestId: string): Envelope {
-  return { error: { code: err.code, message: err.message, details: err.details, request_id: requestId } };
+export function envelope(err: QuiverError, requestId: string, traceId?: string): Envelope {
+  return {
+    error: {
+      code: err.code,
+      message: err.message,
+      details: err.details,
+      request_id: requestId,
+      ...(traceId ? { trace_id: traceId } : {}),
+    },
+  };
 }
 
 /** Fastify's own errors (parsing, validation, limits) in Quiver's vocabulary. */

@@ -42,6 +42,11 @@ export const ErrorEnvelope = Type.Object(
       message: Type.String(),
       details: Type.Object({ reason: Type.String() }, { additionalProperties: true }),
       request_id: Type.String(),
+      trace_id: Type.Optional(
+        Type.String({
+          description: 'The W3C trace id of the request, when it was traced (find the trace with it).',
+        }),
+      ),
     }),
   },
   { $id: 'Error', description: 'The one error envelope, shared with gRPC codes.' },

@@ -50,6 +50,10 @@ export interface SqlDialect {
    * database with a single writer, where a commit's cost is the pages it writes, not a wait.
    */
   readonly groupCommit: boolean;
+  /** Connections of the pool now (PostgreSQL), for metrics; read on each scrape. */
+  poolStats?(): { total: number; idle: number; waiting: number; max: number };
+  /** The background WAL checkpointer's counters (SQLite with QUIVER_SQLITE_CHECKPOINT_MS), for metrics. */
+  checkpointStats?(): { runs: number; lastLog: number; lastCheckpointed: number; failing: boolean };
   /** Stops what the dialect runs in the background (SQLite's WAL checkpointer); after the pool closed. */
   close?(): Promise<void>;
   /** Run once right after connecting (pragmas and the like). */

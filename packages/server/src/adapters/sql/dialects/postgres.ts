@@ -34,6 +34,12 @@ export function postgresDialect(options: PostgresOptions): SqlDialect {
     name: 'postgres',
     schema: options.schema ?? 'public',
     kysely: new PostgresDialect({ pool }),
+    poolStats: () => ({
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      max: pool.options.max,
+    }),
     maxParameters: 65_535,
     text: sql`text collate "C"`,
     description: `postgres:${redact(options.url)}${options.schema ? ` (schema ${options.schema})` : ''}`,

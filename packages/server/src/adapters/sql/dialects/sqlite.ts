@@ -96,7 +96,15 @@ export function sqliteDialect(file: string, options: SqliteOptions = {}): SqlDia
     primaryKey: (col) => col.primaryKey().autoIncrement(),
     subqueryFence: sql``,
     groupCommit: true,
-    ...(checkpointer ? { close: () => checkpointer.close() } : {}),
+    ...(checkpointer
+      ? {
+          close: () => checkpointer.close(),
+          checkpointStats: () => {
+            const { runs, lastLog, lastCheckpointed, lastError } = checkpointer.stats;
+            return { runs, lastLog, lastCheckpointed, failing: lastError !== undefined };
+          },
+        }
+      : {}),
     skipLocked: (qb) => qb,
     forUpdate: (qb) => qb,
     appendOnly: (table) =>

@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { scopeName } from '../../../domain/permissions.js';
 import type { PrincipalService } from '../../../services/iam/principal.service.js';
 import type { RoleService } from '../../../services/iam/role.service.js';
 import { callContext } from '../app.js';
@@ -48,6 +49,10 @@ export function iamRoutes(
           kind: actor.kind ?? 'anonymous',
           groups: [...(actor.groups ?? [])],
           authentication: authEnabled ? 'on' : 'off',
+          grants: (actor.grants?.list ?? []).map((g) => ({
+            scope: scopeName(g.scope),
+            permissions: [...g.permissions],
+          })),
         };
       },
     );

@@ -84,6 +84,15 @@ export const WhoAmI = Type.Object({
   kind: Type.Union([Kind, Type.Literal('anonymous')]),
   groups: Type.Array(Type.String()),
   authentication: Type.Union([Type.Literal('on'), Type.Literal('off')]),
+  grants: Type.Array(
+    Type.Object({
+      scope: Type.String({ examples: ['global', 'namespaces/fraud', 'namespaces/fraud/models/scorer'] }),
+      permissions: Type.Array(Type.String()),
+    }),
+    {
+      description: "The caller's permissions and where they apply (from its and its groups' role bindings).",
+    },
+  ),
 });
 
 export const CreatePrincipalBody = Type.Object(
