@@ -24,7 +24,8 @@ export async function load({ url, connections, duration, request, requests, warm
     p95: pct(95),
     p99: pct(99),
     max: times.at(-1) ?? 0,
-    errors: result.errors + result.timeouts + result.non2xx,
+    // autocannon's `errors` already counts timeouts.
+    errors: result.errors + result.non2xx,
     non2xx: result.non2xx,
     timeouts: result.timeouts,
   };
