@@ -22,7 +22,8 @@ export function stepChart(title, series) {
     return Math.ceil(v / p) * p;
   };
   const out = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<title>${xml(title)}</title>`,
     '<rect width="100%" height="100%" fill="#fff"/>',
     `<text x="${W / 2}" y="24" text-anchor="middle" font-size="15">${xml(title)}</text>`,
   ];
