@@ -82,6 +82,7 @@ describe('the built binary', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(`SQLite ${join(dir, 'bin', 'quiver.db')}`);
     expect(result.stderr).toContain('/docs');
+    expect(result.stderr).toMatch(/Console\s+http:\/\/127\.0\.0\.1:\d+\/ /);
     expect(result.stderr).toContain('quiver namespaces create');
     expect(result.stderr).toContain('Quiver stopped.');
   });

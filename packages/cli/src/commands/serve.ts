@@ -146,7 +146,7 @@ export function welcome(
   return `
   Quiver ${version} is running  (role: ${config.role})
 
-  API       ${base}/v1
+${config.role === 'all' || config.role === 'api' ? `  Console   ${base}/  (sign in with the API token)\n` : ''}  API       ${base}/v1
   Docs      ${base}/docs
   OpenAPI   ${base}/openapi.json
   Health    ${base}/readyz
