@@ -64,6 +64,17 @@ const names = (body: unknown): unknown[] => {
   return Array.isArray(list) ? list : [];
 };
 
+/** A batch read of versions: `versions.get` on the model of every name in the body. */
+const batchOfVersions = (action: string) =>
+  rule(action, 'versions.get', global, {
+    within: true,
+    body: async (body) =>
+      names(body)
+        .map(versionNameScope)
+        .filter((s): s is Scope => s !== undefined)
+        .map((scope) => ({ permission: 'versions.get' as const, scope })),
+  });
+
 const V = '/v1/namespaces/:namespace/models/:model/versions';
 const VERSION = `${V}/:version(^[^:/]+)`;
 const DEPLOYMENT = '/v1/deployments/:deployment(^[^:/]+)';
@@ -96,22 +107,8 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
         : [],
   }),
   [`GET ${VERSION}/history`]: rule('GetVersionHistory', 'versions.get', model),
-  'POST /v1/versions::batchGet': rule('BatchGetVersions', 'versions.get', global, {
-    within: true,
-    body: async (body) =>
-      names(body)
-        .map(versionNameScope)
-        .filter((s): s is Scope => s !== undefined)
-        .map((scope) => ({ permission: 'versions.get', scope })),
-  }),
-  'POST /v1/versions::batchGetStatus': rule('BatchGetVersionStatus', 'versions.get', global, {
-    within: true,
-    body: async (body) =>
-      names(body)
-        .map(versionNameScope)
-        .filter((s): s is Scope => s !== undefined)
-        .map((scope) => ({ permission: 'versions.get', scope })),
-  }),
+  'POST /v1/versions::batchGet': batchOfVersions('BatchGetVersions'),
+  'POST /v1/versions::batchGetStatus': batchOfVersions('BatchGetVersionStatus'),
   'PUT /v1/namespaces/:namespace/models/:model/aliases/:alias': rule('SetAlias', 'aliases.update', model),
   'DELETE /v1/namespaces/:namespace/models/:model/aliases/:alias': rule(
     'UnsetAlias',
