@@ -3,12 +3,14 @@
 
 import { sql } from 'kysely';
 import { createQuiver, loadConfig } from '../packages/server/dist/index.js';
+import { AUTH, BENCH_TOKEN } from './load.mjs';
 
 const [dataDir, databaseUrl] = process.argv.slice(2);
 const captured = [];
 const env = {
   QUIVER_DATA_DIR: dataDir,
   QUIVER_LOG_LEVEL: 'silent',
+  QUIVER_BOOTSTRAP_TOKEN: BENCH_TOKEN,
   ...(databaseUrl && databaseUrl !== '-' ? { QUIVER_DATABASE_URL: databaseUrl } : {}),
 };
 const quiver = await createQuiver(loadConfig(env), { logger: false, onQuery: (e) => captured.push(e.query) });
@@ -41,7 +43,7 @@ const calls = {
 const pg = quiver.store.dialect === 'postgres';
 for (const [title, [method, url, body]] of Object.entries(calls)) {
   captured.length = 0;
-  const res = await quiver.rest.inject({ method, url, ...(body ? { payload: body } : {}) });
+  const res = await quiver.rest.inject({ method, url, headers: AUTH, ...(body ? { payload: body } : {}) });
   console.log(
     `\n### ${title} (${method} ${url.split('?')[0]} → ${res.statusCode}, ${captured.length} queries)\n`,
   );

@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--backend sqlite|postgres|all] [--connections 64] [--duration 10] [--steps 10,50,…|none] [--workers N]
+// npm run bench [-- --quick] [--backend sqlite|postgres|all] [--connections 64] [--duration 10] [--steps 10,50,…|none] [--workers N] [--only batch]
 // Seeds (or reuses) 100,000 models x 10 versions, starts Quiver in its own process, measures a bare
 // Fastify route as the machine's ceiling, the design review's operations at 64 connections, then each
 // as a step load (10 … 1,000 connections) with a chart in docs/images/.
@@ -20,6 +20,7 @@ const { values: args } = parseArgs({
     models: { type: 'string' },
     workers: { type: 'string', default: '1' },
     steps: { type: 'string' },
+    only: { type: 'string' },
   },
 });
 const quick = args.quick;
@@ -155,6 +156,15 @@ const SCENARIOS = [
   },
 ];
 
+/** `--only <text>`: the scenarios whose name contains the text (e.g. `--only batch`). */
+const measured = args.only ? SCENARIOS.filter((s) => s.name.includes(args.only)) : SCENARIOS;
+if (measured.length === 0) {
+  console.error(
+    `--only ${args.only}: no scenario's name contains it; names: ${SCENARIOS.map((s) => s.name).join(', ')}`,
+  );
+  process.exit(2);
+}
+
 function start(script, env) {
   return new Promise((resolve, reject) => {
     // QUIVER_BENCH_PROFILE=<dir>: the Quiver server writes a V8 CPU profile there when it stops.
@@ -239,7 +249,7 @@ const bare = await start('./bare.mjs', { PORT: '0' });
 const ceiling = await load({ url: `${bare.url}/bare`, connections, duration, request: { method: 'GET' } });
 await stop(bare);
 results.bare = ceiling;
-console.log(`bare Fastify route: ${fmt(ceiling.rps, 0)} req/s, p99 ${ceiling.p99} ms`);
+console.log(`bare Fastify route: ${fmt(ceiling.rps, 0)} req/s, p99 ${fmt(ceiling.p99)} ms`);
 
 const backends = args.backend === 'all' ? ['sqlite', 'postgres'] : [args.backend];
 for (const backend of backends) {
@@ -264,7 +274,7 @@ for (const backend of backends) {
   const server = await start('./server.mjs', env);
   await prepareDeploys(server.url);
   const rows = [];
-  for (const s of SCENARIOS) {
+  for (const s of measured) {
     const before = await cacheCounters(server.url);
     const r = await load({ url: server.url, connections, duration, ...loadOf(s) });
     const after = await cacheCounters(server.url);
@@ -273,11 +283,11 @@ for (const backend of backends) {
     rows.push({ name: s.name, ...r, review: s.review });
     await drained(server.url);
     console.log(
-      `${backend} ${s.name}: ${fmt(r.rps, 0)} req/s, avg ${fmt(r.avg)} ms, p95 ${r.p95} ms, p99 ${r.p99} ms, errors ${r.errors}`,
+      `${backend} ${s.name}: ${fmt(r.rps, 0)} req/s, avg ${fmt(r.avg)} ms, p95 ${fmt(r.p95)} ms, p99 ${fmt(r.p99)} ms, errors ${r.errors}`,
     );
   }
   const stepRows = [];
-  for (const s of SCENARIOS) {
+  for (const s of measured) {
     for (const c of steps) {
       const r = await load({ url: server.url, connections: c, duration, ...loadOf(s) });
       stepRows.push({ name: s.name, ...r });
@@ -302,7 +312,7 @@ console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const [backend, rows] of Object.entries(results.backends)) {
   for (const r of rows) {
     console.log(
-      `| ${backend} | ${r.name} | ${fmt(r.rps, 0)} | ${fmt((100 * r.rps) / ceiling.rps, 0)}% | ${fmt(r.avg)} | ${r.p95} | ${r.p99} | ${r.errors} | ${r.cacheHitRate === null ? '-' : `${fmt(100 * r.cacheHitRate, 0)}%`} | ${r.review?.rps ?? '-'} | ${r.review ? `${fmt(r.rps / r.review.rps, 1)}x` : '-'} |`,
+      `| ${backend} | ${r.name} | ${fmt(r.rps, 0)} | ${fmt((100 * r.rps) / ceiling.rps, 0)}% | ${fmt(r.avg)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${r.errors} | ${r.cacheHitRate === null ? '-' : `${fmt(100 * r.cacheHitRate, 0)}%`} | ${r.review?.rps ?? '-'} | ${r.review ? `${fmt(r.rps / r.review.rps, 1)}x` : '-'} |`,
     );
   }
 }

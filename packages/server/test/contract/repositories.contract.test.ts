@@ -634,6 +634,44 @@ describe.each(BACKENDS)('storage repositories (%s)', (backend) => {
       }
       expect(got.map((g) => g.index)).toEqual(lookups.map((_, i) => i));
     });
+    it('batch-reads status for every batch size alike, agreeing with the full read', async () => {
+      // Statements are compiled per power-of-two row count, padded with rows that match nothing:
+      // every size from 1 to 70 (and every mix of numbers, aliases and misses) must see exactly its own.
+      const m = await seedBulk(40, (v) => (v % 3 === 0 ? [`a${v}`] : []));
+      // One version with another status and update time, so the narrow read is seen to read them.
+      const second = (await read((r) => r.versions.key(m.pk, 2)))!;
+      expect(await write((r) => r.versions.setStatus(second.pk, second.status, 'rejected', T0 + 5))).toBe(
+        true,
+      );
+      for (let size = 1; size <= 70; size++) {
+        const lookups = Array.from({ length: size }, (_, i) => {
+          const v = ((i * 7 + size) % 45) + 1; // 41..45 do not exist
+          return i % 4 === 3
+            ? { namespace: m.ns, model: m.model, alias: `a${v}` }
+            : { namespace: m.ns, model: m.model, version: v };
+        });
+        const full = await read((r) => r.versions.batchGet(lookups));
+        const status = await read((r) => r.versions.batchGetStatus(lookups));
+        const expected = lookups.flatMap((l, index) => {
+          const v =
+            l.version ?? (l.alias && Number(l.alias.slice(1)) % 3 === 0 ? Number(l.alias.slice(1)) : 0);
+          return v >= 1 && v <= 40 ? [[index, v]] : [];
+        });
+        expect(full.map((g) => [g.index, g.version.version])).toEqual(expected);
+        expect(status.map((g) => [g.index, g.version.version])).toEqual(expected);
+        for (const [i, s] of status.entries()) {
+          const f = full[i]!.version;
+          expect(s.version).toEqual({
+            name: f.name,
+            version: f.version,
+            status: f.status,
+            update_time: f.update_time,
+            etag: f.etag,
+          });
+        }
+      }
+    });
+
     it('batch-reads more lookups than one statement can bind, most of them missing', async () => {
       const existing = 300;
       const m = await seedBulk(existing, (v) => [`a${v}`]);

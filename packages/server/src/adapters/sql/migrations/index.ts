@@ -5,6 +5,7 @@ import * as m002 from './002-serving.js';
 import * as m003 from './003-audit.js';
 import * as m004 from './004-iam.js';
 import * as m005 from './005-lineage.js';
+import * as m006 from './006-version-status-index.js';
 
 type Step = { up(db: Kysely<unknown>, d: SqlDialect): Promise<void> };
 
@@ -15,6 +16,7 @@ const STEPS: Record<string, Step> = {
   '003-audit': m003,
   '004-iam': m004,
   '005-lineage': m005,
+  '006-version-status-index': m006,
 };
 
 /** Hands Kysely's Migrator the migrations, each bound to the dialect (the one place DDL may differ). */
