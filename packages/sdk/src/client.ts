@@ -66,7 +66,10 @@ export interface QuiverClient {
   readonly inference: InferenceClient;
   /** The tamper-evident audit log: events, export, verification, checkpoints. */
   readonly audit: AuditClient;
-  /** Principals, API tokens, roles, role bindings and namespace policies (`iam.manage`), and whoami. */
+  /**
+   * Principals, API tokens, roles, role bindings and namespace policies (`iam.manage`), whoami,
+   * and how to sign in.
+   */
   readonly iam: IamClient;
   /** Lineage: datasets, runs, lineage graphs, version timelines, OpenLineage export. */
   readonly datasets: DatasetsClient;

@@ -45,3 +45,6 @@ export type UpdateNamespacePolicyRequest = Body<'/v1/namespaces/{namespace}/poli
 
 /** The caller, as authentication sees it. */
 export type WhoAmI = Answer<'/v1/whoami', 'get'>;
+
+/** How to sign in: the console's OIDC issuer, client id and scopes, or `oidc: null` (API tokens only). */
+export type AuthConfig = Answer<'/v1/auth/config', 'get'>;

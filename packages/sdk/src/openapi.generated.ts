@@ -1569,6 +1569,25 @@ export interface Paths {
       };
     };
   };
+  "/v1/auth/config": {
+    /** How to sign in: the OIDC issuer and client of the console, when configured (no token needed) */
+    get: {
+      path: {};
+      query: {};
+      body: never;
+      response: {
+        /** How to sign in with the OIDC issuer; null when the server offers API tokens only. */
+        oidc: {
+          /** Discovery is at `{issuer}/.well-known/openid-configuration`. */
+          issuer: string;
+          /** The console's public client id at the issuer. */
+          client_id: string;
+          /** Scopes to ask for; `openid` is always one. */
+          scopes: string[];
+        } | null;
+      };
+    };
+  };
   "/v2": {
     /** Server metadata (OIP) */
     get: {

@@ -199,6 +199,7 @@ const ROUTES: { [M in JsonMethod]: (input: MethodInput<M>) => HttpCall } = {
   }),
   CreateAuditCheckpoint: () => ({ method: 'POST', path: '/audit:checkpoint', body: {} }),
   WhoAmI: () => ({ method: 'GET', path: '/whoami' }),
+  GetAuthConfig: () => ({ method: 'GET', path: '/auth/config' }),
   CreatePrincipal: (i) => ({ method: 'POST', path: '/principals', body: i }),
   GetPrincipal: (i) => ({ method: 'GET', path: principal(i.principal) }),
   ListPrincipals: (i) => ({ method: 'GET', path: '/principals', query: pageQuery(i), list: 'principals' }),

@@ -1,4 +1,5 @@
 import type {
+  AuthConfig,
   CreatedToken,
   CreatePrincipalRequest,
   CreateRoleBindingRequest,
@@ -135,6 +136,8 @@ export interface Methods {
   ListAuditCheckpoints: { input: PageRequest; output: Page<AuditCheckpoint> };
   CreateAuditCheckpoint: { input: Record<string, never>; output: AuditCheckpoint };
   WhoAmI: { input: Record<string, never>; output: WhoAmI };
+  /** Public: answered without a token. */
+  GetAuthConfig: { input: Record<string, never>; output: AuthConfig };
   CreatePrincipal: { input: CreatePrincipalRequest; output: Principal };
   GetPrincipal: { input: { principal: string }; output: Principal };
   ListPrincipals: { input: PageRequest; output: Page<Principal> };
@@ -237,6 +240,7 @@ export const WRITE_METHODS: Readonly<Record<MethodName, boolean>> = {
   ListAuditCheckpoints: false,
   CreateAuditCheckpoint: true,
   WhoAmI: false,
+  GetAuthConfig: false,
   CreatePrincipal: true,
   GetPrincipal: false,
   ListPrincipals: false,

@@ -1,6 +1,7 @@
 import type { QuiverClient, WhoAmI } from '@quiver/sdk';
 import { useCallback, useEffect, useState } from 'react';
 import { Loading } from './components/common.js';
+import { completeOidcSignIn, hasCallback, takeCallback } from './oidc/signin.js';
 import { type Route, useRoute } from './router.js';
 import { AuditScreen } from './screens/Audit.js';
 import { DeploymentDetail } from './screens/DeploymentDetail.js';
@@ -14,16 +15,25 @@ import { clientFor, SessionProvider, storedToken, useSession } from './session.j
 
 type Auth =
   | { state: 'checking' }
-  | { state: 'signed-out' }
+  | { state: 'signed-out'; oidcError?: unknown }
   | { state: 'in'; client: QuiverClient; me: WhoAmI };
 
 export function App() {
   const [auth, setAuth] = useState<Auth>(() =>
-    storedToken() === null ? { state: 'signed-out' } : { state: 'checking' },
+    storedToken() === null && !hasCallback() ? { state: 'signed-out' } : { state: 'checking' },
   );
 
-  // A token kept from earlier in this tab is checked again: it may have been revoked.
   useEffect(() => {
+    // Back from the identity provider: finish that sign-in (it replaces any earlier session).
+    const callback = takeCallback();
+    if (callback) {
+      completeOidcSignIn(callback).then(
+        ({ client, me }) => setAuth({ state: 'in', client, me }),
+        (oidcError: unknown) => setAuth({ state: 'signed-out', oidcError }),
+      );
+      return;
+    }
+    // A token kept from earlier in this tab is checked again: it may have been revoked.
     const token = storedToken();
     if (token === null) return;
     const client = clientFor(token);
@@ -36,7 +46,9 @@ export function App() {
   const onSignOut = useCallback(() => setAuth({ state: 'signed-out' }), []);
   if (auth.state === 'checking') return <Loading what="session" />;
   if (auth.state === 'signed-out')
-    return <SignIn onSignedIn={(client, me) => setAuth({ state: 'in', client, me })} />;
+    return (
+      <SignIn onSignedIn={(client, me) => setAuth({ state: 'in', client, me })} oidcError={auth.oidcError} />
+    );
   return (
     <SessionProvider client={auth.client} me={auth.me} onSignOut={onSignOut}>
       <Shell />

@@ -49,6 +49,17 @@ export function storeToken(token: string): void {
   sessionStorage.setItem(TOKEN_KEY, token);
 }
 
+/**
+ * How every sign-in ends, a pasted token's or one from the OIDC provider: the token is checked
+ * with whoami, and only then kept for this tab.
+ */
+export async function signInWith(token: string): Promise<{ client: QuiverClient; me: WhoAmI }> {
+  const client = clientFor(token);
+  const me = await client.iam.whoami();
+  storeToken(token);
+  return { client, me };
+}
+
 export function SessionProvider(props: {
   client: QuiverClient;
   me: WhoAmI;

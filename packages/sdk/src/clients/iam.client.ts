@@ -1,4 +1,5 @@
 import type {
+  AuthConfig,
   CreatedToken,
   CreatePrincipalRequest,
   CreateRoleBindingRequest,
@@ -21,7 +22,8 @@ import type { PageRequest } from '../types.js';
 
 /**
  * Identity and access: principals (users, service accounts), their API tokens, roles, role
- * bindings and namespace policies. Everything but `whoami` needs the `iam.manage` permission.
+ * bindings and namespace policies. Everything but `whoami` and `getAuthConfig` needs the
+ * `iam.manage` permission.
  */
 export class IamClient {
   /** @internal */
@@ -37,6 +39,20 @@ export class IamClient {
    */
   whoami(options?: CallOptions): Promise<WhoAmI> {
     return this.invoker.call('WhoAmI', {}, options);
+  }
+
+  /**
+   * How to sign in to this server, asked before having a token: the OIDC issuer, the console's
+   * public client id and the scopes to request, or `oidc: null` when only API tokens are offered.
+   *
+   * @example
+   * ```ts
+   * const { oidc } = await createClient({ baseUrl }).iam.getAuthConfig();
+   * if (oidc) console.log(`sign in at ${oidc.issuer} as client ${oidc.client_id}`);
+   * ```
+   */
+  getAuthConfig(options?: CallOptions): Promise<AuthConfig> {
+    return this.invoker.call('GetAuthConfig', {}, options);
   }
 
   /**

@@ -1,47 +1,19 @@
 import { createHmac } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { exportJWK, exportSPKI, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Quiver } from '../../src/main.js';
 import { type Client, client, expectError } from '../support/api.js';
 import { backends, testQuiver } from '../support/databases.js';
+import { type IdentityProvider, identityProvider } from '../support/identity-provider.js';
 
 const BACKENDS = await backends();
 const AUDIENCE = 'quiver-test';
-
-/** A tiny identity provider served by the test itself: discovery and a JWKS, never the network. */
-async function identityProvider() {
-  const { publicKey, privateKey } = await generateKeyPair('RS256');
-  const jwk: JWK = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
-  let issuer = '';
-  const server: Server = createServer((req, res) => {
-    res.setHeader('content-type', 'application/json');
-    if (req.url === '/.well-known/openid-configuration') {
-      res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` }));
-    } else if (req.url === '/jwks') {
-      res.end(JSON.stringify({ keys: [jwk] }));
-    } else {
-      res.statusCode = 404;
-      res.end('{}');
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    issuer,
-    publicKey,
-    privateKey,
-    publicPem: await exportSPKI(publicKey),
-    close: () => server.close(),
-  };
-}
 
 type SigningKey = Parameters<SignJWT['sign']>[0];
 const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
 
 describe.each(BACKENDS)('OIDC bearer tokens (%s)', (backend) => {
-  let idp: Awaited<ReturnType<typeof identityProvider>>;
+  let idp: IdentityProvider;
   let quiver: Quiver;
   let close: () => Promise<void>;
   let admin: Client;
@@ -73,7 +45,7 @@ describe.each(BACKENDS)('OIDC bearer tokens (%s)', (backend) => {
   });
   afterAll(async () => {
     await close?.();
-    idp?.close();
+    await idp?.close();
   });
 
   it('creates a user principal for a new subject and carries its groups', async () => {

@@ -15,7 +15,14 @@ const BACKENDS = await backends();
  * else, including any route added later, must answer 401 without one and 403 without its
  * permission: this test enumerates the document, so a new route is covered the day it is added.
  */
-const PUBLIC = new Set(['get /livez', 'get /readyz', 'get /v2/health/live', 'get /v2/health/ready']);
+const PUBLIC = new Set([
+  'get /livez',
+  'get /readyz',
+  'get /v2/health/live',
+  'get /v2/health/ready',
+  // How to sign in, read by the console before it has a token.
+  'get /v1/auth/config',
+]);
 /** Operations every authenticated caller may use, whatever its permissions. */
 const AUTHENTICATED = new Set(['get /v1/whoami']);
 /** Routes hidden from the document, public too. */

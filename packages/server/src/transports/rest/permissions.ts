@@ -204,9 +204,13 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'POST /v2/models/:name/versions/:version/infer': rule('ModelInfer', 'inference.call', served),
 };
 
-/** Routes any caller may use without a token: probes, metrics, the API description and the home page. */
+/**
+ * Routes any caller may use without a token: probes, metrics, the API description, the home
+ * page, and how to sign in (read by the console before it has a token).
+ */
 export const PUBLIC_ROUTES: readonly string[] = [
   'GET /',
+  'GET /v1/auth/config',
   'GET /livez',
   'GET /readyz',
   'GET /metrics',

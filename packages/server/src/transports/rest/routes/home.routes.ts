@@ -7,13 +7,18 @@ import type { FastifyPluginAsync } from 'fastify';
 /** Where `npm start` (packages/web, `vite build`) puts the console: the same place from src/ and dist/. */
 const CONSOLE_DIR = fileURLToPath(new URL('../../../../../web/dist/', import.meta.url));
 
-/** The console is a single page of static content; its API calls carry the token. */
-const CONSOLE_HEADERS = {
-  'cache-control': 'no-cache',
-  'content-security-policy':
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; connect-src 'self'; frame-ancestors 'none'",
-  'x-content-type-options': 'nosniff',
-};
+/**
+ * The console is a single page of static content; its API calls carry the token. It connects to
+ * its own origin, and to the OIDC issuer's when OIDC sign-in is offered.
+ */
+function consoleHeaders(connectTo: readonly string[]) {
+  const connect = ["'self'", ...connectTo].join(' ');
+  return {
+    'cache-control': 'no-cache',
+    'content-security-policy': `default-src 'self'; img-src 'self' data:; style-src 'self'; connect-src ${connect}; frame-ancestors 'none'`,
+    'x-content-type-options': 'nosniff',
+  };
+}
 
 /**
  * `/`: the web console for browsers (index.html; its hashed assets under `/ui/assets/`, cached
@@ -24,6 +29,8 @@ export function homeRoutes(info: {
   version: string;
   database: string;
   consoleDir?: string;
+  /** Origins the console may connect to besides its own (the OIDC issuer's). */
+  connectTo?: readonly string[];
 }): FastifyPluginAsync {
   const page = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -56,6 +63,7 @@ npx quiver aliases set fraud/scorer champion 1</pre>
     links: { console: '/', api: '/v1', openapi: '/openapi.json', reference: '/docs', health: '/readyz' },
   };
   const dir = info.consoleDir ?? CONSOLE_DIR;
+  const headers = consoleHeaders(info.connectTo ?? []);
   return async (app) => {
     const index = await readFile(join(dir, 'index.html'), 'utf8').catch(() => undefined);
     if (index !== undefined) {
@@ -72,7 +80,7 @@ npx quiver aliases set fraud/scorer champion 1</pre>
       reply.header('vary', 'accept');
       if (!req.headers.accept?.includes('text/html')) return reply.send(about);
       if (index === undefined) return reply.type('text/html; charset=utf-8').send(page);
-      return reply.headers(CONSOLE_HEADERS).type('text/html; charset=utf-8').send(index);
+      return reply.headers(headers).type('text/html; charset=utf-8').send(index);
     });
   };
 }
