@@ -340,9 +340,11 @@ for (const [backend, rows] of Object.entries(results.steps)) {
     `Quiver on ${backend}: throughput and p99 vs concurrent connections (${results.versions} versions, ${results.machine.cpus} vCPUs, load generator included)`,
     Object.entries(byName).map(([name, points]) => ({ name, points })),
   );
-  const dir = new URL(quick ? './results/' : '../docs/images/', import.meta.url);
+  // Only a full run (every scenario, the default steps) replaces the chart the performance doc shows.
+  const partial = quick || args.only !== undefined || args.steps !== undefined;
+  const dir = new URL(partial ? './results/' : '../docs/images/', import.meta.url);
   mkdirSync(dir, { recursive: true });
-  const chart = new URL(`bench-steps-${backend}${quick ? '-quick' : ''}.svg`, dir);
+  const chart = new URL(`bench-steps-${backend}${partial ? '-partial' : ''}.svg`, dir);
   writeFileSync(chart, svg);
   console.log(`\nchart: ${chart.pathname}`);
 }

@@ -292,7 +292,7 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
         ]
       : []),
   ];
-  const admission = new Admission(config.maxInFlight);
+  const admission = new Admission(config.maxInFlight, config.turnSliceMs);
   metrics.watch({ admission: () => ({ inFlight: admission.inFlight, shed: admission.shed }) });
   const rest = await buildRestApp({
     services,
@@ -306,6 +306,10 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
     database: dialect.description,
     metrics,
     tracing,
+    consoleOidc:
+      config.auth === 'on' && config.oidcIssuer && config.oidcClientId
+        ? { issuer: config.oidcIssuer, clientId: config.oidcClientId, scopes: config.oidcScopes }
+        : undefined,
   });
   const grpc = serves.inference
     ? buildGrpcServer({
@@ -351,7 +355,11 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
       worker?.start();
       audit.start();
       if (grpc) boundGrpc = await grpc.start(config.httpHost, config.grpcPort);
-      const address = await rest.listen({ host: config.httpHost, port: config.httpPort });
+      const address = await rest.listen({
+        host: config.httpHost,
+        port: config.httpPort,
+        backlog: config.httpBacklog,
+      });
       logger.info(
         { address, grpc_port: boundGrpc || undefined, role, database: dialect.description },
         'Quiver listening',

@@ -13,6 +13,8 @@ export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
 export interface Config {
   role: Role;
   httpHost: string;
+  /** Connections the kernel may hold waiting for accept() on the REST port. */
+  httpBacklog: number;
   httpPort: number;
   grpcPort: number;
   dataDir: string;
@@ -21,6 +23,8 @@ export interface Config {
   databasePoolSize: number;
   /** Requests (REST and gRPC) one process works on at once before it sheds more with UNAVAILABLE. */
   maxInFlight: number;
+  /** Request work one turn of the event loop may start, so new connections are accepted under load; 0 = off. */
+  turnSliceMs: number;
   /** Bytes the in-process read cache may hold; 0 switches it off. */
   cacheMaxMb: number;
   /** Longest life of a cache entry: the staleness bound should an invalidation message be lost. */
@@ -60,6 +64,10 @@ export interface Config {
   oidcAudience: string | undefined;
   oidcGroupsClaim: string;
   oidcJwksUri: string | undefined;
+  /** The console's public client id at the OIDC issuer; with `oidcIssuer`, the console offers OIDC sign-in. */
+  oidcClientId: string | undefined;
+  /** Scopes the console asks for at OIDC sign-in (`openid` always among them). */
+  oidcScopes: string[];
   /** How long a token's principal and permissions are cached in memory. */
   authCacheTtlMs: number;
   /** Requests per second per principal (token bucket); 0 = no limit. */
@@ -114,6 +122,13 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     default: '8080',
     doc: 'Port of the REST API, console, health and metrics.',
     parse: port,
+  },
+  {
+    key: 'httpBacklog',
+    env: 'QUIVER_HTTP_BACKLOG',
+    default: '4096',
+    doc: "Connections the kernel queues for the REST port before Quiver accepts them (capped by the kernel's `net.core.somaxconn`). Node's default of 511 drops the connection attempts of a burst past it, and the clients wait for their SYN to be retransmitted (1 s, 3 s, 7 s…).",
+    parse: (raw, name) => integer(raw, name, 1, 65_535),
   },
   {
     key: 'grpcPort',
@@ -189,6 +204,13 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     default: '4096',
     doc: 'Requests (REST and gRPC together) one process works on at once; past it, new ones are answered at once with `503`/`UNAVAILABLE` and `Retry-After: 1` instead of queueing without bound. Health probes and /metrics are always answered. 0 = no limit.',
     parse: (raw, name) => integer(raw, name, 0, 1_000_000),
+  },
+  {
+    key: 'turnSliceMs',
+    env: 'QUIVER_TURN_SLICE_MS',
+    default: '4',
+    doc: 'Milliseconds of request work one turn of the event loop may start; requests past it wait, in arrival order, for the next turns. Node accepts one new connection per turn, so long turns under load leave new connections waiting in the kernel for seconds; slices keep turns short. 0 = no slicing.',
+    parse: (raw, name) => integer(raw, name, 0, 1000),
   },
   {
     key: 'cacheMaxMb',
@@ -375,6 +397,34 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     },
   },
   {
+    key: 'oidcClientId',
+    env: 'QUIVER_OIDC_CLIENT_ID',
+    default: undefined,
+    doc: "The web console's client id at the OIDC issuer: a public client (no secret) allowed the authorization code flow with PKCE and the console's address (`https://quiver.example.com/`) as redirect URI. With `QUIVER_OIDC_ISSUER`, the sign-in screen offers *Sign in with {issuer}*; unset, API tokens only. See docs/security.md.",
+    parse: (raw, name) => {
+      // RFC 6749 A.1: a client id is printable ASCII.
+      if (/^[\x20-\x7e]{1,512}$/.test(raw) && raw.trim() === raw) return raw;
+      throw new ConfigError(
+        `${name} must be 1 to 512 printable ASCII characters, without spaces around them.`,
+      );
+    },
+  },
+  {
+    key: 'oidcScopes',
+    env: 'QUIVER_OIDC_SCOPES',
+    default: 'openid profile email',
+    doc: 'Scopes the console asks for at OIDC sign-in, separated by spaces; `openid` must be one. Add the ones your provider needs to put `QUIVER_OIDC_AUDIENCE` and the groups claim into its tokens.',
+    parse: (raw, name) => {
+      const scopes = raw.split(/\s+/).filter(Boolean);
+      // RFC 6749 3.3: scope tokens are printable ASCII without spaces, quotes or backslashes.
+      if (!scopes.every((s) => /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s)))
+        throw new ConfigError(`${name} must be scopes separated by spaces; got '${raw}'.`);
+      if (!scopes.includes('openid'))
+        throw new ConfigError(`${name} must include openid (OIDC sign-in needs it); got '${raw}'.`);
+      return [...new Set(scopes)];
+    },
+  },
+  {
     key: 'authCacheTtlMs',
     env: 'QUIVER_AUTH_CACHE_TTL_MS',
     default: '5000',
@@ -423,6 +473,10 @@ export function loadConfig(
   if ((env.QUIVER_OIDC_ISSUER || undefined) !== undefined && !env.QUIVER_OIDC_AUDIENCE)
     problems.push(
       'QUIVER_OIDC_ISSUER is set but QUIVER_OIDC_AUDIENCE is not: JWTs must be checked for their audience.',
+    );
+  if ((env.QUIVER_OIDC_CLIENT_ID || undefined) !== undefined && !env.QUIVER_OIDC_ISSUER)
+    problems.push(
+      'QUIVER_OIDC_CLIENT_ID is set but QUIVER_OIDC_ISSUER is not: the console would have no identity provider to sign in with.',
     );
   if (problems.length) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   return { ...(out as unknown as Config), ...withoutUndefined(overrides) };

@@ -38,6 +38,7 @@ import { envelope, fromFastify, statusOf } from './errors.js';
 import { LINEAGE_SCHEMAS } from './lineage.schemas.js';
 import { artifactRoutes } from './routes/artifacts.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
+import { authRoutes, type ConsoleOidc } from './routes/auth.routes.js';
 import { datasetRoutes } from './routes/datasets.routes.js';
 import { deploymentRoutes } from './routes/deployments.routes.js';
 import { type HealthCheck, healthRoutes } from './routes/health.routes.js';
@@ -87,6 +88,8 @@ export interface RestOptions {
   admission?: Admission;
   /** When enabled: a server span per request, continuing an incoming `traceparent`. */
   tracing?: Tracing;
+  /** When set: the console offers OIDC sign-in with this issuer and client (`GET /v1/auth/config`). */
+  consoleOidc?: ConsoleOidc | undefined;
 }
 
 const SPAN = Symbol('span');
@@ -161,6 +164,8 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
       if (UNSHED.has(req.url.split('?')[0]!)) return;
       if (!admission.enter()) throw overloaded(admission.limit);
       (req as Admitted)[ADMITTED] = true;
+      const turn = admission.turn();
+      if (turn) await turn;
     });
     app.addHook('onResponse', leave);
     app.addHook('onRequestAbort', leave);
@@ -320,7 +325,14 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
     );
   }
 
-  await app.register(homeRoutes({ version: options.version, database: options.database }));
+  await app.register(
+    homeRoutes({
+      version: options.version,
+      database: options.database,
+      // The console reads the issuer's discovery document and redeems the code at its token endpoint.
+      connectTo: options.consoleOidc ? [new URL(options.consoleOidc.issuer).origin] : [],
+    }),
+  );
   await app.register(healthRoutes(options.readiness));
   const { services } = options;
   if (options.serve.api) {
@@ -334,6 +346,7 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
     await app.register(lineageRoutes(services.lineage), { prefix: '/v1' });
     await app.register(auditRoutes(services.audit), { prefix: '/v1' });
     await app.register(iamRoutes(services, options.access.deps.authenticator.enabled), { prefix: '/v1' });
+    await app.register(authRoutes(options.consoleOidc), { prefix: '/v1' });
   }
   if (options.serve.inference) await app.register(oipRoutes(services.inference));
   await app.ready();
