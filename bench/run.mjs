@@ -293,7 +293,7 @@ for (const backend of backends) {
       stepRows.push({ name: s.name, ...r });
       await drained(server.url);
       console.log(
-        `${backend} ${s.name} @${c}: ${fmt(r.rps, 0)} req/s, p99 ${fmt(r.p99)} ms, errors ${r.errors} (timeouts ${r.timeouts}, non-2xx ${r.non2xx})`,
+        `${backend} ${s.name} @${c}: ${fmt(r.rps, 0)} req/s, p99 ${fmt(r.p99)} ms, errors ${r.errors} (timeouts ${r.timeouts}, non-2xx ${r.non2xx}); connections ramped up in ${fmt(r.rampUp.seconds)} s with ${r.rampUp.errors + r.rampUp.non2xx} errors (${r.rampUp.timeouts} timeouts)`,
       );
     }
   }

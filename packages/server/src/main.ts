@@ -292,7 +292,7 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
         ]
       : []),
   ];
-  const admission = new Admission(config.maxInFlight, config.turnSliceMs);
+  const admission = new Admission(config.maxInFlight);
   metrics.watch({ admission: () => ({ inFlight: admission.inFlight, shed: admission.shed }) });
   const rest = await buildRestApp({
     services,

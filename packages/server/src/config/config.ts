@@ -23,8 +23,6 @@ export interface Config {
   databasePoolSize: number;
   /** Requests (REST and gRPC) one process works on at once before it sheds more with UNAVAILABLE. */
   maxInFlight: number;
-  /** Request work one turn of the event loop may start, so new connections are accepted under load; 0 = off. */
-  turnSliceMs: number;
   /** Bytes the in-process read cache may hold; 0 switches it off. */
   cacheMaxMb: number;
   /** Longest life of a cache entry: the staleness bound should an invalidation message be lost. */
@@ -204,13 +202,6 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     default: '4096',
     doc: 'Requests (REST and gRPC together) one process works on at once; past it, new ones are answered at once with `503`/`UNAVAILABLE` and `Retry-After: 1` instead of queueing without bound. Health probes and /metrics are always answered. 0 = no limit.',
     parse: (raw, name) => integer(raw, name, 0, 1_000_000),
-  },
-  {
-    key: 'turnSliceMs',
-    env: 'QUIVER_TURN_SLICE_MS',
-    default: '4',
-    doc: 'Milliseconds of request work one turn of the event loop may start; requests past it wait, in arrival order, for the next turns. Node accepts one new connection per turn, so long turns under load leave new connections waiting in the kernel for seconds; slices keep turns short. 0 = no slicing.',
-    parse: (raw, name) => integer(raw, name, 0, 1000),
   },
   {
     key: 'cacheMaxMb',

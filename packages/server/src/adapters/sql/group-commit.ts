@@ -9,9 +9,6 @@ interface Pending {
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
 }
-/** Longest run of a batch's writes between two turns of the event loop. */
-const YIELD_AFTER_MS = 4;
-
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
@@ -68,14 +65,7 @@ export class GroupCommit {
           if (!only.ok) throw only.error;
           return;
         }
-        let slice = performance.now();
         for (const pending of batch) {
-          // A batch of 64 writes is tens of milliseconds of synchronous work; yield the event loop
-          // between slices so it can accept connections and read requests meanwhile (see Admission.turn).
-          if (performance.now() - slice >= YIELD_AFTER_MS) {
-            await new Promise<void>((resolve) => setImmediate(resolve));
-            slice = performance.now();
-          }
           await sql`savepoint quiver_write`.execute(trx);
           const outcome = await settle(pending.work, repos);
           if (!outcome.ok) await sql`rollback to quiver_write`.execute(trx);

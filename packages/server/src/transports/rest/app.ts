@@ -164,8 +164,6 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
       if (UNSHED.has(req.url.split('?')[0]!)) return;
       if (!admission.enter()) throw overloaded(admission.limit);
       (req as Admitted)[ADMITTED] = true;
-      const turn = admission.turn();
-      if (turn) await turn;
     });
     app.addHook('onResponse', leave);
     app.addHook('onRequestAbort', leave);
