@@ -19,23 +19,32 @@ export interface Context {
   client: QuiverClient;
   printer: Printer;
   server: string;
+  /** The gRPC address inference goes to (`--grpc`, QUIVER_GRPC_URL); undefined: over REST. */
+  grpc: string | undefined;
   /** For progress on stderr (bars on a terminal, plain lines elsewhere). */
   io: Io;
 }
 
 /** Creates the context of one command run; the SDK client is only built when a command needs it. */
 export function contextOf(cmd: Command, io: Io, cliVersion: string): Context {
-  const opts = cmd.optsWithGlobals<{ server?: string; token?: string; output?: Format }>();
+  const opts = cmd.optsWithGlobals<{ server?: string; grpc?: string; token?: string; output?: Format }>();
   const server = opts.server ?? (io.env.QUIVER_URL || DEFAULT_SERVER); // an empty variable counts as unset
+  const grpc = opts.grpc ?? (io.env.QUIVER_GRPC_URL || undefined);
   const token = opts.token ?? (io.env.QUIVER_TOKEN || undefined) ?? localAdminToken(io.env);
   let client: QuiverClient | undefined;
   const format = FORMATS.find((f) => f === opts.output) ?? 'table'; // `-o <file>` of artifacts get
   return {
     server,
+    grpc,
     io,
     printer: new Printer(io, format),
     get client() {
-      client ??= createClient({ baseUrl: server, token, userAgent: `quiver-cli/${cliVersion}` });
+      client ??= createClient({
+        baseUrl: server,
+        ...(grpc ? { grpcUrl: grpc } : {}),
+        token,
+        userAgent: `quiver-cli/${cliVersion}`,
+      });
       return client;
     },
   };
@@ -66,6 +75,10 @@ export const OUTPUT_IS_FILE = new WeakSet<Command>();
 export function addGlobalOptions(program: Command): void {
   program
     .option('--server <url>', `Quiver server URL (env QUIVER_URL; default ${DEFAULT_SERVER})`)
+    .option(
+      '--grpc <address>',
+      "gRPC address of the server's inference service, e.g. 127.0.0.1:9090 (env QUIVER_GRPC_URL); `infer` then calls ModelInfer over gRPC instead of the REST twin",
+    )
     .option(
       '--token <token>',
       'API token sent as a bearer token (env QUIVER_TOKEN; default: {data_dir}/admin-token of a local server)',

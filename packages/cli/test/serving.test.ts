@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceMlp, tinyMlp } from '../../server/test/support/onnx-models.js';
-import { ok, quiver, startServer } from './support.js';
+import { ok, quiver, startServer, TEST_TOKEN } from './support.js';
 
 let server: Awaited<ReturnType<typeof startServer>>;
 let dir: string;
@@ -109,6 +109,26 @@ describe('serving through the CLI', () => {
     );
     expect(fromFile.id).toBe('r-1');
     expectClose(fromFile.outputs[0].data, referenceMlp(mlp.weights, [1, 2, 3, 4]), 1e-6);
+  });
+
+  it('infers over gRPC with --grpc (or QUIVER_GRPC_URL), with the same answer as over REST', async () => {
+    const input = `input:FP32:[2,4]:${x.join(',')}`;
+    const grpc = `127.0.0.1:${server.quiver.grpcPort()}`;
+    const answer = await run(['--grpc', grpc, 'infer', 'fraud-prod', '--input', input]);
+    expect(answer.code, answer.stderr).toBe(0);
+    expect(answer.stderr).toContain('fraud-prod version 1 answered over gRPC.');
+    const viaEnv = await quiver(server.url, ['infer', 'fraud-prod', '--input', input, '-o', 'json'], {
+      env: { QUIVER_URL: server.url, QUIVER_TOKEN: TEST_TOKEN, QUIVER_GRPC_URL: grpc },
+    });
+    expect(viaEnv.code, viaEnv.stderr).toBe(0);
+    const json = JSON.parse(viaEnv.stdout);
+    expect(json).toMatchObject({ model_name: 'fraud-prod', model_version: '1' });
+    expectClose(json.outputs[0].data, referenceMlp(mlp.weights, x), 1e-6);
+
+    // Really gRPC, not REST: a port where nothing listens fails the call, although REST is up.
+    const nowhere = await run(['--grpc', '127.0.0.1:1', 'infer', 'fraud-prod', '--input', input]);
+    expect(nowhere.code).not.toBe(0);
+    expect(nowhere.stderr).toMatch(/cannot reach Quiver at 127\.0\.0\.1:1\b/);
   });
 
   it('fails a deploy whose version has no model with exit 1 and the reason', async () => {

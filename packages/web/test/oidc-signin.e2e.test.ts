@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQuiver, type Quiver } from '../../server/src/main.js';
 import { TEST_TOKEN, type TestDatabase, testDatabase } from '../../server/test/support/databases.js';
 import { type IdentityProvider, identityProvider } from '../../server/test/support/identity-provider.js';
-import { browserAvailable, buildConsole, launch } from './browser.js';
+import { browserAvailable, buildConsole, launch, screenshot } from './browser.js';
 
 const CLIENT_ID = 'quiver-console';
 const AUDIENCE = 'quiver';
@@ -78,6 +78,7 @@ describe.skipIf(!browserAvailable())('OIDC sign-in in the console (Chromium)', (
     await signedOutAt();
     expect(await signInButton().isEnabled()).toBe(true);
     await page.getByLabel('API token').waitFor();
+    await screenshot(page, 'console-signin');
     const html = await fetch(`${base}/`, { headers: { accept: 'text/html' } });
     expect(html.headers.get('content-security-policy')).toContain(`connect-src 'self' ${idp.issuer};`);
   });

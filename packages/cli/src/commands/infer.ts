@@ -217,7 +217,8 @@ the whole answer.
 Examples:
   $ quiver infer fraud-prod --input 'input:FP32:[2,4]:1,2,3,4,5,6,7,8'
   $ quiver infer adder --input 'x:INT64:[1,2]:1,2' --input 'y:INT64:[1,2]:3,4' -o json
-  $ quiver infer fraud-prod --json request.json --version 2`,
+  $ quiver infer fraud-prod --json request.json --version 2
+  $ quiver --grpc 127.0.0.1:9090 infer fraud-prod --input 'input:FP32:[1,4]:1,2,3,4'   # over gRPC`,
     )
     .action(
       async (
@@ -244,7 +245,7 @@ Examples:
           return;
         }
         ctx.printer.note(
-          `${answer.model_name} version ${answer.model_version} answered${answer.id ? ` (id ${answer.id})` : ''}.`,
+          `${answer.model_name} version ${answer.model_version} answered${answer.id ? ` (id ${answer.id})` : ''}${ctx.grpc ? ' over gRPC' : ''}.`,
         );
         ctx.printer.message(table(COLUMNS, answer.outputs).trimEnd());
       },
