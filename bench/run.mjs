@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--backend sqlite|postgres|all] [--connections 64] [--duration 10] [--steps 10,50,…|none] [--workers N] [--only batch]
+// npm run bench [-- --quick] [--backend sqlite|postgres|all] [--connections 64] [--duration 10] [--steps 10,50,…|none] [--workers N] [--only batch] [--cold]
 // Seeds (or reuses) 100,000 models x 10 versions, starts Quiver in its own process, measures a bare
 // Fastify route as the machine's ceiling, the design review's operations at 64 connections, then each
 // as a step load (10 … 1,000 connections) with a chart in docs/images/.
@@ -6,6 +6,7 @@ import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
 import pg from 'pg';
 import { tinyMlp } from '../packages/server/dist/dev/onnx-builder.js';
 import { stepChart } from './chart.mjs';
@@ -21,6 +22,7 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '1' },
     steps: { type: 'string' },
     only: { type: 'string' },
+    cold: { type: 'boolean', default: false },
   },
 });
 const quick = args.quick;
@@ -219,6 +221,30 @@ function loadOf(scenario) {
 }
 
 /** The model the deploy scenario deploys: a tiny ONNX model registered once per dataset. */
+/**
+ * Reads every model once, as a server that has been running a while has: the table then measures
+ * the read cache in its steady state, not while it fills (the first 10 s of get-model used to be
+ * mostly misses). `--cold` skips it.
+ */
+async function warmCache(url) {
+  const started = Date.now();
+  let next = 0;
+  await new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url,
+        connections: 64,
+        amount: models,
+        timeout: 10,
+        headers: { authorization: `Bearer ${BENCH_TOKEN}` },
+        requests: [{ method: 'GET', setupRequest: (r) => ({ ...r, path: modelPath(next++ % models) }) }],
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+  });
+  console.log(`read cache warmed: ${models} models read in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
 async function prepareDeploys(url) {
   const call = async (method, path, body, type = 'application/json') => {
     const res = await fetch(`${url}${path}`, {
@@ -273,6 +299,7 @@ for (const backend of backends) {
   };
   const server = await start('./server.mjs', env);
   await prepareDeploys(server.url);
+  if (!args.cold) await warmCache(server.url);
   const rows = [];
   for (const s of measured) {
     const before = await cacheCounters(server.url);
