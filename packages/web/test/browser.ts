@@ -29,6 +29,17 @@ export async function launch(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
 }
 
+/**
+ * A laptop-sized tab whose uncaught page errors land in `errors` (tests assert there are none),
+ * with a step timeout below the test's, so a step that never happens fails with what it waited for.
+ */
+export async function newPage(browser: Browser, errors: string[]): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 860 } });
+  page.setDefaultTimeout(10_000);
+  page.on('pageerror', (err) => errors.push(err.message));
+  return page;
+}
+
 const IMAGES = fileURLToPath(new URL('../../../docs/images/', import.meta.url));
 
 /**

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQuiver, type Quiver } from '../../server/src/main.js';
 import { TEST_TOKEN, type TestDatabase, testDatabase } from '../../server/test/support/databases.js';
 import { referenceMlp, tinyMlp } from '../../server/test/support/onnx-models.js';
-import { browserAvailable, buildConsole, launch, screenshot } from './browser.js';
+import { browserAvailable, buildConsole, launch, newPage, screenshot } from './browser.js';
 
 const MODELS_PER_NAMESPACE = 60;
 const NAMESPACES = ['fraud', 'retail', 'health'];
@@ -66,10 +66,7 @@ describe.skipIf(!browserAvailable())('web console in Chromium', () => {
     });
     await sdk.runs.create('fraud', { run_id: 'train-1011', kind: 'training', code_commit: '3f2c1e9' });
     browser = await launch();
-    page = await browser.newPage({ viewport: { width: 1366, height: 860 } });
-    // Below the test timeout, so a step that never happens fails with what it waited for.
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page = await newPage(browser, pageErrors);
   });
   afterAll(async () => {
     await browser?.close();

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQuiver, type Quiver } from '../../server/src/main.js';
 import { TEST_TOKEN, type TestDatabase, testDatabase } from '../../server/test/support/databases.js';
 import { type IdentityProvider, identityProvider } from '../../server/test/support/identity-provider.js';
-import { browserAvailable, buildConsole, launch, screenshot } from './browser.js';
+import { browserAvailable, buildConsole, launch, newPage, screenshot } from './browser.js';
 
 const CLIENT_ID = 'quiver-console';
 const AUDIENCE = 'quiver';
@@ -63,9 +63,7 @@ describe.skipIf(!browserAvailable())('OIDC sign-in in the console (Chromium)', (
     await admin.models.create('fraud', { model_id: 'card-scorer' });
     await admin.iam.createBinding({ role: 'viewer', member: 'groups/ml-team', scope: 'namespaces/fraud' });
     browser = await launch();
-    page = await browser.newPage({ viewport: { width: 1366, height: 860 } });
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page = await newPage(browser, pageErrors);
   });
   afterAll(async () => {
     await browser?.close();
