@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--backend sqlite|postgres|all] [--connections 64] [--duration 10] [--steps 10,50,…|none] [--workers N] [--only batch] [--cold]
+// npm run bench [-- --quick] [--backend sqlite|postgres|all] [--connections 64] [--duration 10] [--steps 10,50,…|none] [--workers N] [--only batch] [--cold] [--cache-mb 512]
 // Seeds (or reuses) 100,000 models x 10 versions, starts Quiver in its own process, measures a bare
 // Fastify route as the machine's ceiling, the design review's operations at 64 connections, then each
 // as a step load (10 … 1,000 connections) with a chart in docs/images/.
@@ -23,6 +23,8 @@ const { values: args } = parseArgs({
     steps: { type: 'string' },
     only: { type: 'string' },
     cold: { type: 'boolean', default: false },
+    // The read cache of the server under test: 100,000 models and 1,000,000 version statuses take ~290 MiB.
+    'cache-mb': { type: 'string', default: '512' },
   },
 });
 const quick = args.quick;
@@ -77,7 +79,12 @@ async function cacheCounters(url) {
     () => '',
   );
   const read = (name) => Number(text.match(new RegExp(`^${name} (\\S+)$`, 'm'))?.[1] ?? 0);
-  return { hits: read('quiver_cache_hits_total'), misses: read('quiver_cache_misses_total') };
+  return {
+    hits: read('quiver_cache_hits_total'),
+    misses: read('quiver_cache_misses_total'),
+    entries: read('quiver_cache_entries'),
+    bytes: read('quiver_cache_bytes'),
+  };
 }
 
 const SCENARIOS = [
@@ -212,6 +219,7 @@ const results = {
   models,
   versions: models * perModel,
   workers: Number(args.workers),
+  cacheMb: Number(args['cache-mb']),
   backends: {},
   steps: {},
 };
@@ -222,27 +230,51 @@ function loadOf(scenario) {
 
 /** The model the deploy scenario deploys: a tiny ONNX model registered once per dataset. */
 /**
- * Reads every model once, as a server that has been running a while has: the table then measures
- * the read cache in its steady state, not while it fills (the first 10 s of get-model used to be
- * mostly misses). `--cold` skips it.
+ * Reads every model once and every version's status once (batch status, 100 models' versions per
+ * request), as a server that has been running a while behind a status board has: the table then
+ * measures the read cache in its steady state, not while it fills (the first 10 s of get-model
+ * used to be mostly misses). `--cold` skips it.
  */
 async function warmCache(url) {
   const started = Date.now();
+  const sweep = (amount, request) =>
+    new Promise((resolve, reject) => {
+      autocannon(
+        {
+          url,
+          connections: 64,
+          amount,
+          timeout: 30,
+          headers: { authorization: `Bearer ${BENCH_TOKEN}`, ...json },
+          requests: [request],
+        },
+        (err, result) =>
+          err
+            ? reject(err)
+            : result.non2xx
+              ? reject(new Error(`warm-up: ${result.non2xx} errors`))
+              : resolve(),
+      );
+    });
   let next = 0;
-  await new Promise((resolve, reject) => {
-    autocannon(
-      {
-        url,
-        connections: 64,
-        amount: models,
-        timeout: 10,
-        headers: { authorization: `Bearer ${BENCH_TOKEN}` },
-        requests: [{ method: 'GET', setupRequest: (r) => ({ ...r, path: modelPath(next++ % models) }) }],
-      },
-      (err, result) => (err ? reject(err) : resolve(result)),
-    );
+  await sweep(models, { method: 'GET', setupRequest: (r) => ({ ...r, path: modelPath(next++ % models) }) });
+  const perRequest = 100;
+  let from = 0;
+  await sweep(Math.ceil(models / perRequest), {
+    method: 'POST',
+    path: '/v1/versions:batchGetStatus',
+    setupRequest: (r) => {
+      const names = [];
+      for (let i = from; i < Math.min(from + perRequest, models); i++)
+        for (let v = 1; v <= perModel; v++) names.push(versionName(i, v));
+      from += perRequest;
+      return { ...r, body: JSON.stringify({ names }) };
+    },
   });
-  console.log(`read cache warmed: ${models} models read in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const { entries, bytes } = await cacheCounters(url);
+  console.log(
+    `read cache warmed: ${models} models and ${models * perModel} version statuses read in ${((Date.now() - started) / 1000).toFixed(1)} s (${entries} entries, ${fmt(bytes / 2 ** 20, 0)} MiB)`,
+  );
 }
 
 async function prepareDeploys(url) {
@@ -295,6 +327,7 @@ for (const backend of backends) {
     QUIVER_WORKERS: args.workers,
     QUIVER_GRPC_PORT: '0',
     QUIVER_BOOTSTRAP_TOKEN: BENCH_TOKEN,
+    QUIVER_CACHE_MAX_MB: args['cache-mb'],
     ...(backend === 'postgres' ? { QUIVER_DATABASE_URL: PG_URL } : {}),
   };
   const server = await start('./server.mjs', env);
@@ -330,7 +363,7 @@ for (const backend of backends) {
 }
 
 console.log(
-  `\n${connections} connections, ${duration} s per step, ${models * perModel} versions, ${args.workers} server process(es); bare Fastify ceiling ${fmt(ceiling.rps, 0)} req/s\n`,
+  `\n${connections} connections, ${duration} s per step, ${models * perModel} versions, ${args.workers} server process(es), read cache ${args['cache-mb']} MiB${args.cold ? ' (cold)' : ' (warmed)'}; bare Fastify ceiling ${fmt(ceiling.rps, 0)} req/s\n`,
 );
 console.log(
   '| backend | operation | req/s | vs bare | avg ms | p95 ms | p99 ms | errors | cache hits | design review req/s | speed-up |',

@@ -80,8 +80,17 @@ async function startServer(mode) {
     OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl,
     ...MODES[mode],
   };
+  // QUIVER_BENCH_PROFILE=<dir>: each server writes a V8 CPU profile there when it stops.
+  const profile = process.env.QUIVER_BENCH_PROFILE;
   const child = fork(new URL('./server.mjs', import.meta.url), [], {
     env: { ...process.env, ...env },
+    execArgv: profile
+      ? [
+          '--cpu-prof',
+          `--cpu-prof-dir=${profile}`,
+          `--cpu-prof-name=${mode.replace(/\W+/g, '-')}-${Date.now()}.cpuprofile`,
+        ]
+      : [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const orphan = () => child.kill('SIGKILL');

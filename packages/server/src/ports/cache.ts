@@ -9,6 +9,12 @@ export interface ReadCache {
   ticket(): number;
   get<T>(key: string): T | undefined;
   set(key: string, value: unknown, tags: readonly string[], ticket: number): void;
+  /**
+   * `set` for bulk reads: keeps the value only if it fits in the room left, never evicting another
+   * entry for it, so a sweep over thousands of versions fills free memory but cannot push out
+   * the entries single reads keep hot.
+   */
+  offer(key: string, value: unknown, tags: readonly string[], ticket: number): void;
   /** Drops every entry carrying one of the tags, here at once and (through the bus) in every other instance. */
   invalidate(tags: readonly string[]): void;
   stats(): CacheStats;

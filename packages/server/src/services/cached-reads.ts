@@ -19,6 +19,8 @@ export const cacheTags = {
 export const cacheKeys = {
   model: (ns: string, model: string) => `model ${ns}/${model}`,
   version: (ns: string, model: string, ref: string) => `version ${ns}/${model}/${ref}`,
+  /** A version's status view alone (what batch status reads fill; a tenth of a version's size). */
+  status: (ns: string, model: string, ref: string) => `status ${ns}/${model}/${ref}`,
   modelList: (ns: string, request: object) => `models ${ns} ${JSON.stringify(request)}`,
 } as const;
 

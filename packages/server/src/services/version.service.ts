@@ -311,7 +311,10 @@ export class VersionService {
     });
   }
 
-  /** Reads up to 1000 versions by name in a bounded number of queries; cached versions cost none. */
+  /**
+   * Reads up to 1000 versions by name in a bounded number of queries; cached versions cost none,
+   * and the ones read are kept for the next reader while the cache has free room.
+   */
   async batchGet(
     _ctx: CallContext,
     names: readonly string[],
@@ -321,20 +324,25 @@ export class VersionService {
     const found: (Version | undefined)[] = wanted.map((w) => cache.get<Version>(w.key));
     const misses = wanted.filter((_, i) => found[i] === undefined);
     if (misses.length > 0) {
-      // Batch reads use what single reads cached but do not fill the cache: a status board
-      // sweeping thousands of versions would otherwise push out the hot entries (and churn the heap).
+      const ticket = cache.ticket();
       const rows = await this.deps.store.read((repos) =>
         repos.versions.batchGet(misses.map((w) => w.lookup)),
       );
-      for (const { index, version } of rows) found[misses[index]!.index] = version;
+      for (const { index, version } of rows) {
+        const w = misses[index]!;
+        found[w.index] = version;
+        // Into free room only: a sweep over thousands of versions never evicts the hot entries.
+        cache.offer(w.key, version, w.tags, ticket);
+      }
     }
     return collect(names, found);
   }
 
   /**
    * The batch status query: up to 1000 versions' name, number, status, update time and ETag.
-   * Cached versions answer from memory; the others are read through a narrower query than
-   * batchGet's (no labels, metadata or artifact), and the answer is a tenth of its size.
+   * Statuses in the read cache answer from memory; the others are read through a narrower query
+   * than batchGet's (no labels, metadata or artifact), and kept as small status entries (into
+   * free room only) that the next change to their model drops. The answer is a tenth of batchGet's.
    */
   async batchGetStatus(
     _ctx: CallContext,
@@ -342,18 +350,18 @@ export class VersionService {
   ): Promise<{ versions: VersionStatusView[]; missing: string[] }> {
     const { cache } = this.deps;
     const wanted = parseBatch(names);
-    const found: (VersionStatusView | undefined)[] = wanted.map((w) => {
-      const v = cache.get<Version>(w.key);
-      return (
-        v && { name: v.name, version: v.version, status: v.status, update_time: v.update_time, etag: v.etag }
-      );
-    });
+    const found = wanted.map((w) => cache.get<VersionStatusView>(w.statusKey));
     const misses = wanted.filter((_, i) => found[i] === undefined);
     if (misses.length > 0) {
+      const ticket = cache.ticket();
       const rows = await this.deps.store.read((repos) =>
         repos.versions.batchGetStatus(misses.map((w) => w.lookup)),
       );
-      for (const { index, version } of rows) found[misses[index]!.index] = version;
+      for (const { index, version } of rows) {
+        const w = misses[index]!;
+        found[w.index] = version;
+        cache.offer(w.statusKey, version, w.tags, ticket);
+      }
     }
     return collect(names, found);
   }
@@ -405,7 +413,10 @@ async function checkSeparationOfDuties(
 
 interface Wanted {
   index: number;
+  /** The cache key of the full version, and of its status view alone. */
   key: string;
+  statusKey: string;
+  tags: string[];
   lookup: VersionLookup;
 }
 
@@ -427,9 +438,12 @@ function parseBatch(names: readonly string[]): Wanted[] {
   }
   return names.map((name, index) => {
     const path = parseVersionName(name, `names[${index}]`);
+    const ref = formatVersionRef(path.ref);
     return {
       index,
-      key: cacheKeys.version(path.namespace, path.model, formatVersionRef(path.ref)),
+      key: cacheKeys.version(path.namespace, path.model, ref),
+      statusKey: cacheKeys.status(path.namespace, path.model, ref),
+      tags: versionTags(path.namespace, path.model),
       lookup:
         path.ref.kind === 'number'
           ? { namespace: path.namespace, model: path.model, version: path.ref.version }

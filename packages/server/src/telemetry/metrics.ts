@@ -226,6 +226,14 @@ export class Metrics implements ServingMetrics {
         this.set(cache()?.bytes ?? 0);
       },
     });
+    new Gauge({
+      name: 'quiver_cache_entries',
+      help: 'Entries the read cache holds.',
+      registers,
+      collect() {
+        this.set(cache()?.entries ?? 0);
+      },
+    });
     if (options.processMetrics !== false)
       collectDefaultMetrics({ register: this.registry, prefix: 'quiver_' });
   }

@@ -42,6 +42,8 @@ export function tracedReadCache(cache: ReadCache, tracer: Tracer): ReadCache {
         span.end();
       }
     },
+    // Bulk fills are many per request: no span each (the request's span covers them).
+    offer: (key, value, tags, ticket) => cache.offer(key, value, tags, ticket),
     invalidate: (tags) => cache.invalidate(tags),
     stats: (): CacheStats => cache.stats(),
     close: () => cache.close(),

@@ -80,6 +80,55 @@ describe.each(BACKENDS)('read cache coherence in one instance (%s)', (backend) =
     expect(gone.body).toEqual({ versions: [], missing: ['namespaces/cached/models/scorer/versions/1'] });
   });
 
+  it('answers a repeated batch from memory, and a change to one model is seen at once', async () => {
+    const names: string[] = [];
+    for (const model of ['board-a', 'board-b']) {
+      await newModel(api, 'cached', model);
+      for (let v = 1; v <= 3; v++) {
+        await newVersion(api, 'cached', model);
+        names.push(`namespaces/cached/models/${model}/versions/${v}`);
+      }
+    }
+    const counters = async () => {
+      const text = (await api.get('/metrics')).body as string;
+      const read = (name: string) => Number(text.match(new RegExp(`^${name} (\\d+)`, 'm'))?.[1]);
+      return { hits: read('quiver_cache_hits_total'), misses: read('quiver_cache_misses_total') };
+    };
+    for (const path of ['/v1/versions:batchGetStatus', '/v1/versions:batchGet']) {
+      const first = await api.post(path, { names });
+      expect(first.status).toBe(200);
+      const before = await counters();
+      const second = await api.post(path, { names });
+      expect(second.body).toEqual(first.body);
+      const after = await counters();
+      expect(after.hits - before.hits, path).toBe(names.length);
+      expect(after.misses - before.misses, path).toBe(0);
+    }
+    const moved = await api.post('/v1/namespaces/cached/models/board-a/versions/2:transition', {
+      status: 'validated',
+    });
+    expect(moved.status).toBe(200);
+    const before = await counters();
+    const status = await api.post('/v1/versions:batchGetStatus', { names });
+    const full = await api.post('/v1/versions:batchGet', { names });
+    const statuses = (body: { versions: { name: string; status: string }[] }) =>
+      Object.fromEntries(body.versions.map((v) => [v.name, v.status]));
+    for (const body of [status.body, full.body]) {
+      expect(statuses(body)).toEqual(
+        Object.fromEntries(
+          names.map((n) => [
+            n,
+            n === 'namespaces/cached/models/board-a/versions/2' ? 'validated' : 'registered',
+          ]),
+        ),
+      );
+    }
+    // Only board-a's three versions were dropped (in each of the two reads); board-b's still hit.
+    const after = await counters();
+    expect(after.misses - before.misses).toBe(6);
+    expect(after.hits - before.hits).toBe(6);
+  });
+
   it('counts what it answers from memory in /metrics', async () => {
     await newModel(api, 'cached', 'counted');
     for (let i = 0; i < 3; i++) await api.get('/v1/namespaces/cached/models/counted');

@@ -91,6 +91,33 @@ describe.each(BUSES)('read cache (%s bus)', (bus) => {
     expect(cache.get('k0')).toBeUndefined();
   });
 
+  it('takes bulk offers into free room only, never evicting what single reads keep', async () => {
+    const [cache] = await pair(64 * 1024);
+    const body = { body: 'x'.repeat(1000) };
+    for (let i = 0; i < 20; i++) cache.set(`hot${i}`, body, ['t'], cache.ticket());
+    // A sweep far larger than the budget: it fills what is left and stops there.
+    for (let i = 0; i < 200; i++) cache.offer(`bulk${i}`, body, ['t'], cache.ticket());
+    const stats = cache.stats();
+    expect(stats.bytes).toBeLessThanOrEqual(64 * 1024);
+    for (let i = 0; i < 20; i++) expect(cache.get(`hot${i}`), `hot${i}`).toEqual(body);
+    expect(cache.get('bulk0')).toEqual(body);
+    expect(cache.get('bulk199')).toBeUndefined();
+    // An offer replacing an entry of the same size fits even when the cache is full.
+    const ticket = cache.ticket();
+    cache.offer('hot0', { body: 'y'.repeat(1000) }, ['t'], ticket);
+    expect(cache.get('hot0')).toEqual({ body: 'y'.repeat(1000) });
+  });
+
+  it('never keeps a bulk offer that a change overtook', async () => {
+    const [cache] = await pair();
+    const ticket = cache.ticket();
+    cache.invalidate(['m:a/b']);
+    cache.offer('status a/b/1', { status: 'registered' }, ['m:a/b'], ticket);
+    expect(cache.get('status a/b/1')).toBeUndefined();
+    cache.offer('status a/b/1', { status: 'validated' }, ['m:a/b'], cache.ticket());
+    expect(cache.get('status a/b/1')).toEqual({ status: 'validated' });
+  });
+
   it('voids everything rather than forget a stamp when it has seen too many tags', async () => {
     const cache = new MemoryReadCache({ maxBytes: MB, ttlMs: 60_000, maxTags: 10 });
     open.push(cache);

@@ -29,6 +29,7 @@ export class MemoryReadCache implements ReadCache {
   readonly #lru: LRUCache<string, Entry>;
   readonly #stamps = new Map<string, number>();
   readonly #maxTags: number;
+  readonly #maxBytes: number;
   readonly #bus: InvalidationBus | undefined;
   #seq = 0;
   /** Every entry with a ticket at or below this is void (the stamps before it were forgotten). */
@@ -45,6 +46,7 @@ export class MemoryReadCache implements ReadCache {
       ttlAutopurge: false,
     });
     this.#maxTags = options.maxTags ?? 200_000;
+    this.#maxBytes = options.maxBytes;
     this.#bus = options.bus;
     this.#bus?.subscribe((tags) => this.#stamp(tags));
   }
@@ -71,6 +73,16 @@ export class MemoryReadCache implements ReadCache {
   set(key: string, value: unknown, tags: readonly string[], ticket: number): void {
     const entry: Entry = { value: deepFreeze(value), tags, ticket, size: approximateSize(key, value) };
     // Filled from a read that an invalidation overtook: keeping it could serve the old state.
+    if (!this.#valid(entry)) return;
+    this.#lru.set(key, entry);
+  }
+
+  offer(key: string, value: unknown, tags: readonly string[], ticket: number): void {
+    const size = approximateSize(key, value);
+    // Replacing an entry frees its size first; anything else must fit beside what is kept.
+    const freed = this.#lru.peek(key)?.size ?? 0;
+    if (this.#lru.calculatedSize - freed + size > this.#maxBytes) return;
+    const entry: Entry = { value: deepFreeze(value), tags, ticket, size };
     if (!this.#valid(entry)) return;
     this.#lru.set(key, entry);
   }
@@ -128,6 +140,7 @@ export class NoReadCache implements ReadCache {
     return undefined;
   }
   set(): void {}
+  offer(): void {}
   invalidate(): void {}
   stats(): CacheStats {
     return { hits: 0, misses: 0, entries: 0, bytes: 0, invalidations: 0 };
