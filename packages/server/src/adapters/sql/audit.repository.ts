@@ -5,6 +5,7 @@ import { rfc3339 } from '../../domain/resources.js';
 import type { AuditFilter, AuditKey, AuditRepository } from '../../ports/audit.js';
 import type { SqlDialect } from './dialects/dialect.js';
 import { prefixUpperBound } from './filter-sql.js';
+import { PreparedStatement } from './prepared.js';
 import type { Database } from './schema.js';
 
 type EventRow = Selectable<Database['audit_events']>;
@@ -16,8 +17,9 @@ export class SqlAuditRepository implements AuditRepository {
   ) {}
 
   async lockHead(): Promise<ChainHead> {
-    const query = this.db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1);
-    return (await this.d.forUpdate(query).executeTakeFirstOrThrow()) as ChainHead;
+    const [head] = await LOCK_HEAD.run<ChainHead>(this.db, this.d, {});
+    if (!head) throw new Error('audit_head has no row: the audit migration did not run');
+    return head;
   }
 
   async head(): Promise<ChainHead> {
@@ -30,14 +32,22 @@ export class SqlAuditRepository implements AuditRepository {
 
   async insert(e: AuditEvent): Promise<void> {
     // The trigger moves audit_head to this event within the same statement.
-    await this.db
-      .insertInto('audit_events')
-      .values({
-        ...e,
-        time: Date.parse(e.time),
-        details: e.details === null ? null : canonicalJson(e.details),
-      })
-      .execute();
+    await INSERT_EVENT.run(this.db, this.d, {
+      seq: e.seq,
+      time: Date.parse(e.time),
+      principal: e.principal,
+      action: e.action,
+      resource: e.resource,
+      outcome: e.outcome,
+      permission: e.permission,
+      request_id: e.request_id,
+      trace_id: e.trace_id,
+      client_address: e.client_address,
+      change_digest: e.change_digest,
+      details: e.details === null ? null : canonicalJson(e.details),
+      prev_hash: e.prev_hash,
+      hash: e.hash,
+    });
   }
 
   async list(filter: AuditFilter, after: number | null, desc: boolean, limit: number): Promise<AuditEvent[]> {
@@ -146,3 +156,30 @@ function parseDetails(text: string): Record<string, unknown> {
     return { unparseable_details: text };
   }
 }
+
+// Every change writes one event under the chain head's lock: compiled once (see prepared.ts).
+const LOCK_HEAD = new PreparedStatement<Record<string, never>>('audit_head.lock', [], (db, _p, d) =>
+  d.forUpdate(db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1)),
+);
+
+type EventInsert = Omit<EventRow, never>;
+const EVENT_COLUMNS = [
+  'seq',
+  'time',
+  'principal',
+  'action',
+  'resource',
+  'outcome',
+  'permission',
+  'request_id',
+  'trace_id',
+  'client_address',
+  'change_digest',
+  'details',
+  'prev_hash',
+  'hash',
+] as const satisfies readonly (keyof EventInsert)[];
+
+const INSERT_EVENT = new PreparedStatement<EventInsert>('audit_events.insert', EVENT_COLUMNS, (db, p) =>
+  db.insertInto('audit_events').values({ ...p }),
+);

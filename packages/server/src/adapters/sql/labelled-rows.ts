@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Labels } from '../../domain/resources.js';
 import type { SqlDialect } from './dialects/dialect.js';
+import { PreparedStatement } from './prepared.js';
 import { chunk } from './rows.js';
 import type { Database } from './schema.js';
 
@@ -52,8 +53,20 @@ export async function writeLabels(
   pk: number,
   labels: Labels,
 ) {
+  const entries = Object.entries(labels);
+  if (entries.length === 0) return;
+  if (entries.length * 3 <= d.maxParameters) {
+    // The common case (a handful of labels): one statement, compiled once per table and count.
+    const values: Record<string, unknown> = { pk };
+    entries.forEach(([key, value], i) => {
+      values[`k${i}`] = key;
+      values[`v${i}`] = value;
+    });
+    await labelInsert(table, entries.length).run(db, d, values);
+    return;
+  }
   const { labels: side, owner } = LABELLED[table];
-  const rows = Object.entries(labels).map(([key, value]) => ({ [owner]: pk, key, value }));
+  const rows = entries.map(([key, value]) => ({ [owner]: pk, key, value }));
   for (const part of chunk(rows, 3, d.maxParameters)) {
     if (part.length)
       await db
@@ -61,4 +74,27 @@ export async function writeLabels(
         .values(part as never)
         .execute();
   }
+}
+
+const labelInserts = new Map<string, PreparedStatement<Record<string, unknown>>>();
+
+/** The insert of `count` label rows of one row of `table` (parameters pk, k0, v0, k1, v1…). */
+function labelInsert(table: LabelledTable, count: number): PreparedStatement<Record<string, unknown>> {
+  const key = `${table} labels ${count}`;
+  let statement = labelInserts.get(key);
+  if (!statement) {
+    const { labels: side, owner } = LABELLED[table];
+    const names = ['pk', ...Array.from({ length: count }, (_, i) => [`k${i}`, `v${i}`]).flat()];
+    statement = new PreparedStatement<Record<string, unknown>>(`${key}`, names, (db, p) =>
+      db.insertInto(side).values(
+        Array.from({ length: count }, (_, i) => ({
+          [owner]: p.pk,
+          key: p[`k${i}`],
+          value: p[`v${i}`],
+        })) as never,
+      ),
+    );
+    labelInserts.set(key, statement);
+  }
+  return statement;
 }

@@ -9,6 +9,7 @@ import type { SqlDialect } from './dialects/dialect.js';
 import { compileFilter } from './filter-sql.js';
 import { updateLabelled, writeLabels } from './labelled-rows.js';
 import { MODEL_FILTER, MODEL_ORDER } from './list-schemas.js';
+import { PreparedStatement } from './prepared.js';
 import { afterKeyset, meta, parseLabels } from './rows.js';
 import type { Database } from './schema.js';
 import { visibleWhere } from './visibility.js';
@@ -94,21 +95,8 @@ export class SqlModelRepository implements ModelRepository {
   }
 
   async key(namespace: string, modelId: string): Promise<ModelKey | undefined> {
-    return this.db
-      .selectFrom('models')
-      .innerJoin('namespaces', 'namespaces.id', 'models.namespace_pk')
-      .select([
-        'models.id as pk',
-        'models.uid',
-        'models.namespace_pk',
-        'namespaces.namespace_id as namespace',
-        'models.model_id',
-        'models.revision',
-        'models.latest_version',
-      ])
-      .where('namespaces.namespace_id', '=', namespace)
-      .where('models.model_id', '=', modelId)
-      .executeTakeFirst();
+    const [row] = await MODEL_KEY.run<ModelKey>(this.db, this.d, { namespace, modelId });
+    return row;
   }
 
   async list(namespacePk: number | null, query: ListQuery): Promise<Listed<Model>[]> {
@@ -161,16 +149,8 @@ export class SqlModelRepository implements ModelRepository {
   }
 
   async nextVersion(pk: number, time: number): Promise<number> {
-    const row = await this.db
-      .updateTable('models')
-      .set((eb) => ({
-        latest_version: eb('latest_version', '+', 1),
-        revision: eb('revision', '+', 1),
-        update_time: time,
-      }))
-      .where('id', '=', pk)
-      .returning('latest_version')
-      .executeTakeFirstOrThrow();
+    const [row] = await NEXT_VERSION.run<{ latest_version: number }>(this.db, this.d, { pk, time });
+    if (!row) throw new Error(`model ${pk} vanished inside its own write transaction`);
     return row.latest_version;
   }
 
@@ -195,3 +175,39 @@ function toModel(row: Row): Model {
     ...meta(row),
   };
 }
+
+// The statements of creating a version, compiled once (see prepared.ts).
+const MODEL_KEY = new PreparedStatement<{ namespace: string; modelId: string }>(
+  'models.key',
+  ['namespace', 'modelId'],
+  (db, p) =>
+    db
+      .selectFrom('models')
+      .innerJoin('namespaces', 'namespaces.id', 'models.namespace_pk')
+      .select([
+        'models.id as pk',
+        'models.uid',
+        'models.namespace_pk',
+        'namespaces.namespace_id as namespace',
+        'models.model_id',
+        'models.revision',
+        'models.latest_version',
+      ])
+      .where('namespaces.namespace_id', '=', p.namespace)
+      .where('models.model_id', '=', p.modelId),
+);
+
+const NEXT_VERSION = new PreparedStatement<{ pk: number; time: number }>(
+  'models.nextVersion',
+  ['pk', 'time'],
+  (db, p) =>
+    db
+      .updateTable('models')
+      .set((eb) => ({
+        latest_version: eb('latest_version', '+', 1),
+        revision: eb('revision', '+', 1),
+        update_time: p.time,
+      }))
+      .where('id', '=', p.pk)
+      .returning('latest_version'),
+);

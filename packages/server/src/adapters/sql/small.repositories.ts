@@ -13,6 +13,7 @@ import type {
   StoredResponse,
 } from '../../ports/repositories.js';
 import type { SqlDialect } from './dialects/dialect.js';
+import { PreparedStatement } from './prepared.js';
 import type { Database } from './schema.js';
 
 export class SqlAliasRepository implements AliasRepository {
@@ -84,14 +85,24 @@ export class SqlAliasRepository implements AliasRepository {
 }
 
 export class SqlHistoryRepository implements HistoryRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly d: SqlDialect,
+  ) {}
 
   async append(entry: NewHistoryEntry): Promise<void> {
-    const { details, ...row } = entry;
-    await this.db
-      .insertInto('version_history')
-      .values({ ...row, details: details ? JSON.stringify(details) : null })
-      .execute();
+    await APPEND_HISTORY.run(this.db, this.d, {
+      model_pk: entry.model_pk,
+      version: entry.version,
+      kind: entry.kind,
+      from_status: entry.from_status,
+      to_status: entry.to_status,
+      alias: entry.alias,
+      actor: entry.actor,
+      reason: entry.reason,
+      time: entry.time,
+      details: entry.details ? JSON.stringify(entry.details) : null,
+    });
   }
 
   async list(
@@ -190,3 +201,22 @@ export class SqlSettingsRepository implements SettingsRepository {
     return (await this.get(key))!;
   }
 }
+
+type HistoryRow = Omit<NewHistoryEntry, 'details'> & { details: string | null };
+const HISTORY_COLUMNS = [
+  'model_pk',
+  'version',
+  'kind',
+  'from_status',
+  'to_status',
+  'alias',
+  'actor',
+  'reason',
+  'time',
+  'details',
+] as const satisfies readonly (keyof HistoryRow)[];
+
+/** Every lifecycle change appends one: compiled once (see prepared.ts). */
+const APPEND_HISTORY = new PreparedStatement<HistoryRow>('version_history.append', HISTORY_COLUMNS, (db, p) =>
+  db.insertInto('version_history').values({ ...p }),
+);

@@ -45,7 +45,7 @@ function repositories(db: Kysely<Database>, d: SqlDialect): Repositories {
     models: new SqlModelRepository(db, d),
     versions: new SqlVersionRepository(db, d),
     aliases: new SqlAliasRepository(db),
-    history: new SqlHistoryRepository(db),
+    history: new SqlHistoryRepository(db, d),
     idempotency: new SqlIdempotencyRepository(db, d),
     settings: new SqlSettingsRepository(db),
     bulk: new SqlBulkLoader(db, d),

@@ -22,6 +22,7 @@ import type { SqlDialect } from './dialects/dialect.js';
 import { compileFilter } from './filter-sql.js';
 import { updateLabelled, writeLabels } from './labelled-rows.js';
 import { VERSION_FILTER, VERSION_ORDER } from './list-schemas.js';
+import { PreparedStatement } from './prepared.js';
 import { afterKeyset, aliasesOf, asStatus, meta, parseLabels } from './rows.js';
 import type { Database } from './schema.js';
 
@@ -86,27 +87,22 @@ export class SqlVersionRepository implements VersionRepository {
   }
 
   async insert(input: NewVersion): Promise<void> {
-    const { id } = await this.db
-      .insertInto('model_versions')
-      .values({
-        uid: input.uid,
-        model_pk: input.model_pk,
-        version: input.version,
-        status: input.status,
-        description: input.description,
-        labels: JSON.stringify(input.labels),
-        metadata: JSON.stringify(input.metadata),
-        source_uri: input.source_uri,
-        created_by: input.created_by,
-        artifact_digest: input.artifact_digest ?? null,
-        artifact_format: input.artifact_format ?? null,
-        create_time: input.time,
-        update_time: input.time,
-        revision: 1,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await writeLabels(this.db, this.d, 'model_versions', id, input.labels);
+    const [row] = await INSERT_VERSION.run<{ id: number }>(this.db, this.d, {
+      uid: input.uid,
+      model_pk: input.model_pk,
+      version: input.version,
+      status: input.status,
+      description: input.description,
+      labels: JSON.stringify(input.labels),
+      metadata: JSON.stringify(input.metadata),
+      source_uri: input.source_uri,
+      created_by: input.created_by,
+      artifact_digest: input.artifact_digest ?? null,
+      artifact_format: input.artifact_format ?? null,
+      time: input.time,
+    });
+    if (!row) throw new Error('inserting a version returned no id');
+    await writeLabels(this.db, this.d, 'model_versions', row.id, input.labels);
   }
 
   async get(modelPk: number, version: number): Promise<Version | undefined> {
@@ -347,3 +343,55 @@ export function toVersion(row: Row): Version {
     ...meta(row),
   };
 }
+
+/** The insert of creating a version, compiled once (see prepared.ts). */
+const INSERT_VERSION = new PreparedStatement<{
+  uid: string;
+  model_pk: number;
+  version: number;
+  status: string;
+  description: string;
+  labels: string;
+  metadata: string;
+  source_uri: string;
+  created_by: string;
+  artifact_digest: string | null;
+  artifact_format: string | null;
+  time: number;
+}>(
+  'model_versions.insert',
+  [
+    'uid',
+    'model_pk',
+    'version',
+    'status',
+    'description',
+    'labels',
+    'metadata',
+    'source_uri',
+    'created_by',
+    'artifact_digest',
+    'artifact_format',
+    'time',
+  ],
+  (db, p) =>
+    db
+      .insertInto('model_versions')
+      .values({
+        uid: p.uid,
+        model_pk: p.model_pk,
+        version: p.version,
+        status: p.status,
+        description: p.description,
+        labels: p.labels,
+        metadata: p.metadata,
+        source_uri: p.source_uri,
+        created_by: p.created_by,
+        artifact_digest: p.artifact_digest,
+        artifact_format: p.artifact_format,
+        create_time: p.time,
+        update_time: p.time,
+        revision: 1,
+      })
+      .returning('id'),
+);
