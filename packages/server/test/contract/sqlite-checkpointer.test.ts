@@ -39,6 +39,43 @@ describe('SQLite WAL checkpointer thread', () => {
     }
   });
 
+  it('keeps copying when writes resume after the database rested (its slower idle passes)', async () => {
+    const file = join(dir, 'resting.sqlite');
+    const db = new Sqlite(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('wal_autocheckpoint = 0');
+    db.exec('create table t (id integer primary key, body text)');
+    const insert = db.prepare('insert into t (body) values (?)');
+    const write = (n: number) =>
+      db.transaction(() => {
+        for (let i = 0; i < n; i++) insert.run('y'.repeat(200));
+      })();
+    const checkpointer = new SqliteCheckpointer(file, 10);
+    // Only the thread checkpoints here (the writer's own auto-checkpoint is off).
+    const caughtUp = (after: number, what: string) =>
+      waitFor(
+        async () => ({ ...checkpointer.stats }),
+        (s) => s.runs > after && s.lastLog > 0 && s.lastCheckpointed === s.lastLog,
+        10_000,
+        what,
+      );
+    try {
+      write(200);
+      await caughtUp(0, 'the first writes to be copied');
+      // Past a second without writes the thread looks ten times less often; it must still come back.
+      await new Promise((r) => setTimeout(r, 1_300));
+      const runsBefore = checkpointer.stats.runs;
+      write(300);
+      await caughtUp(runsBefore, 'the writes after the rest to be copied');
+      const [row] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
+      expect(row!.checkpointed).toBe(row!.log);
+      expect(checkpointer.stats.lastError).toBeUndefined();
+    } finally {
+      await checkpointer.close();
+      db.close();
+    }
+  });
+
   it('reports a file it cannot open instead of failing the process', async () => {
     const checkpointer = new SqliteCheckpointer(join(dir, 'missing', 'nope.db'), 10);
     await waitFor(
