@@ -16,6 +16,7 @@ import type {
   TokenRepository,
 } from '../../ports/iam.repositories.js';
 import type { SqlDialect } from './dialects/dialect.js';
+import { PreparedStatement } from './prepared.js';
 import type { Database } from './schema.js';
 
 type PrincipalRow = Selectable<Database['principals']>;
@@ -309,14 +310,16 @@ export class SqlBindingRepository implements BindingRepository {
 }
 
 export class SqlPolicyRepository implements PolicyRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly d: SqlDialect,
+  ) {}
 
+  /** Read by every transition and deploy request: compiled once (see prepared.ts). */
   async get(namespaceId: string): Promise<NamespacePolicyRecord | undefined> {
-    const row = await this.db
-      .selectFrom('namespace_policies')
-      .selectAll()
-      .where('namespace_id', '=', namespaceId)
-      .executeTakeFirst();
+    const [row] = await GET_POLICY.run<Selectable<Database['namespace_policies']>>(this.db, this.d, {
+      namespaceId,
+    });
     return (
       row && {
         namespace_id: row.namespace_id,
@@ -340,3 +343,9 @@ export class SqlPolicyRepository implements PolicyRepository {
       .execute();
   }
 }
+
+const GET_POLICY = new PreparedStatement<{ namespaceId: string }>(
+  'namespace_policies.get',
+  ['namespaceId'],
+  (db, p) => db.selectFrom('namespace_policies').selectAll().where('namespace_id', '=', p.namespaceId),
+);

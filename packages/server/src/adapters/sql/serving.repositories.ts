@@ -20,6 +20,7 @@ import type {
   TrafficTarget,
 } from '../../ports/serving.repositories.js';
 import type { SqlDialect } from './dialects/dialect.js';
+import { PreparedStatement } from './prepared.js';
 import type { Database } from './schema.js';
 import { visibleWhere } from './visibility.js';
 
@@ -82,25 +83,16 @@ export class SqlJobRepository implements JobRepository {
   ) {}
 
   async enqueue(job: NewJob, now: number): Promise<number> {
-    const { id } = await this.db
-      .insertInto('jobs')
-      .values({
-        kind: job.kind,
-        payload: JSON.stringify(job.payload),
-        status: 'queued',
-        attempts: 0,
-        max_attempts: job.maxAttempts,
-        run_after: job.runAfter,
-        lease_owner: null,
-        lease_expires: null,
-        last_error: '',
-        trace_context: job.traceContext,
-        create_time: now,
-        update_time: now,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return id;
+    const [row] = await ENQUEUE_JOB.run<{ id: number }>(this.db, this.d, {
+      kind: job.kind,
+      payload: JSON.stringify(job.payload),
+      max_attempts: job.maxAttempts,
+      run_after: job.runAfter,
+      trace_context: job.traceContext,
+      now,
+    });
+    if (!row) throw new Error('enqueueing a job returned no id');
+    return row.id;
   }
 
   async claim(
@@ -225,7 +217,10 @@ export class SqlJobRepository implements JobRepository {
 }
 
 export class SqlOperationRepository implements OperationRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly d: SqlDialect,
+  ) {}
 
   async create(
     op: Omit<OperationRecord, 'done' | 'progress' | 'message' | 'error' | 'result' | 'update_time'>,
@@ -239,10 +234,15 @@ export class SqlOperationRepository implements OperationRepository {
       result: null,
       update_time: op.create_time,
     };
-    await this.db
-      .insertInto('operations')
-      .values({ ...record, done: 0, error: null, result: null })
-      .execute();
+    await CREATE_OPERATION.run(this.db, this.d, {
+      id: record.id,
+      kind: record.kind,
+      target: record.target,
+      progress: record.progress,
+      message: record.message,
+      create_time: record.create_time,
+      update_time: record.update_time,
+    });
     return record;
   }
 
@@ -315,35 +315,20 @@ export class SqlDeploymentRepository implements DeploymentRepository {
   ) {}
 
   #select() {
-    return this.db
-      .selectFrom('deployments')
-      .innerJoin('models', 'models.id', 'deployments.model_pk')
-      .innerJoin('namespaces', 'namespaces.id', 'models.namespace_pk')
-      .selectAll('deployments')
-      .select(['namespaces.namespace_id', 'models.model_id']);
+    return selectDeployments(this.db);
   }
 
   async create(input: NewDeployment): Promise<DeploymentRecord> {
     try {
-      await this.db
-        .insertInto('deployments')
-        .values({
-          uid: input.uid,
-          deployment_id: input.deployment_id,
-          model_pk: input.model_pk,
-          traffic: JSON.stringify(input.traffic),
-          resolved: '[]',
-          replicas: input.replicas,
-          batching: input.batching ? JSON.stringify(input.batching) : null,
-          status: 'pending',
-          status_message: 'waiting for a worker',
-          generation: 1,
-          observed_generation: 0,
-          create_time: input.time,
-          update_time: input.time,
-          revision: 1,
-        })
-        .execute();
+      await CREATE_DEPLOYMENT.run(this.db, this.d, {
+        uid: input.uid,
+        deployment_id: input.deployment_id,
+        model_pk: input.model_pk,
+        traffic: JSON.stringify(input.traffic),
+        replicas: input.replicas,
+        batching: input.batching ? JSON.stringify(input.batching) : null,
+        time: input.time,
+      });
     } catch (err) {
       if (!this.d.isUniqueViolation(err)) throw err;
       throw new QuiverError('DEPLOYMENT_EXISTS', `Deployment '${input.deployment_id}' already exists.`, {
@@ -354,8 +339,8 @@ export class SqlDeploymentRepository implements DeploymentRepository {
   }
 
   async get(deploymentId: string): Promise<DeploymentRecord | undefined> {
-    const row = await this.#select().where('deployments.deployment_id', '=', deploymentId).executeTakeFirst();
-    return row ? toDeployment(row as DeploymentRow) : undefined;
+    const [row] = await GET_DEPLOYMENT.run<DeploymentRow>(this.db, this.d, { deploymentId });
+    return row ? toDeployment(row) : undefined;
   }
 
   async getMany(deploymentIds: readonly string[]): Promise<DeploymentRecord[]> {
@@ -483,3 +468,102 @@ function toDeployment(row: DeploymentRow): DeploymentRecord {
     revision: row.revision,
   };
 }
+
+function selectDeployments(db: Kysely<Database>) {
+  return db
+    .selectFrom('deployments')
+    .innerJoin('models', 'models.id', 'deployments.model_pk')
+    .innerJoin('namespaces', 'namespaces.id', 'models.namespace_pk')
+    .selectAll('deployments')
+    .select(['namespaces.namespace_id', 'models.model_id']);
+}
+
+// The statements of accepting a deploy request, compiled once (see prepared.ts).
+const GET_DEPLOYMENT = new PreparedStatement<{ deploymentId: string }>(
+  'deployments.get',
+  ['deploymentId'],
+  (db, p) => selectDeployments(db).where('deployments.deployment_id', '=', p.deploymentId),
+);
+
+const CREATE_DEPLOYMENT = new PreparedStatement<{
+  uid: string;
+  deployment_id: string;
+  model_pk: number;
+  traffic: string;
+  replicas: number;
+  batching: string | null;
+  time: number;
+}>(
+  'deployments.create',
+  ['uid', 'deployment_id', 'model_pk', 'traffic', 'replicas', 'batching', 'time'],
+  (db, p) =>
+    db.insertInto('deployments').values({
+      uid: p.uid,
+      deployment_id: p.deployment_id,
+      model_pk: p.model_pk,
+      traffic: p.traffic,
+      resolved: '[]',
+      replicas: p.replicas,
+      batching: p.batching,
+      status: 'pending',
+      status_message: 'waiting for a worker',
+      generation: 1,
+      observed_generation: 0,
+      create_time: p.time,
+      update_time: p.time,
+      revision: 1,
+    }),
+);
+
+const ENQUEUE_JOB = new PreparedStatement<{
+  kind: string;
+  payload: string;
+  max_attempts: number;
+  run_after: number;
+  trace_context: string;
+  now: number;
+}>('jobs.enqueue', ['kind', 'payload', 'max_attempts', 'run_after', 'trace_context', 'now'], (db, p) =>
+  db
+    .insertInto('jobs')
+    .values({
+      kind: p.kind,
+      payload: p.payload,
+      status: 'queued',
+      attempts: 0,
+      max_attempts: p.max_attempts,
+      run_after: p.run_after,
+      lease_owner: null,
+      lease_expires: null,
+      last_error: '',
+      trace_context: p.trace_context,
+      create_time: p.now,
+      update_time: p.now,
+    })
+    .returning('id'),
+);
+
+const CREATE_OPERATION = new PreparedStatement<{
+  id: string;
+  kind: string;
+  target: string;
+  progress: number;
+  message: string;
+  create_time: number;
+  update_time: number;
+}>(
+  'operations.create',
+  ['id', 'kind', 'target', 'progress', 'message', 'create_time', 'update_time'],
+  (db, p) =>
+    db.insertInto('operations').values({
+      id: p.id,
+      kind: p.kind,
+      target: p.target,
+      done: 0,
+      progress: p.progress,
+      message: p.message,
+      error: null,
+      result: null,
+      create_time: p.create_time,
+      update_time: p.update_time,
+    }),
+);

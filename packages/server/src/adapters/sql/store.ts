@@ -52,7 +52,7 @@ function repositories(db: Kysely<Database>, d: SqlDialect): Repositories {
     artifacts: new SqlArtifactRepository(db),
     jobs: new SqlJobRepository(db, d),
     deployments: new SqlDeploymentRepository(db, d),
-    operations: new SqlOperationRepository(db),
+    operations: new SqlOperationRepository(db, d),
     datasets: new SqlDatasetRepository(db, d),
     runs: new SqlRunRepository(db, d),
     lineage: new SqlLineageRepository(db),
@@ -61,7 +61,7 @@ function repositories(db: Kysely<Database>, d: SqlDialect): Repositories {
     tokens: new SqlTokenRepository(db),
     roles: new SqlRoleRepository(db, d),
     bindings: new SqlBindingRepository(db, d),
-    policies: new SqlPolicyRepository(db),
+    policies: new SqlPolicyRepository(db, d),
   };
 }
 

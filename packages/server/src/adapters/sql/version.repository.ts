@@ -114,12 +114,10 @@ export class SqlVersionRepository implements VersionRepository {
   }
 
   async key(modelPk: number, version: number): Promise<VersionKey | undefined> {
-    const row = await this.db
-      .selectFrom('model_versions')
-      .select(['id as pk', 'uid', 'model_pk', 'version', 'status', 'revision', 'created_by'])
-      .where('model_pk', '=', modelPk)
-      .where('version', '=', version)
-      .executeTakeFirst();
+    const [row] = await VERSION_KEY.run<Omit<VersionKey, 'status'> & { status: string }>(this.db, this.d, {
+      modelPk,
+      version,
+    });
     return row ? { ...row, status: asStatus(row.status) } : undefined;
   }
 
@@ -394,4 +392,16 @@ const INSERT_VERSION = new PreparedStatement<{
         revision: 1,
       })
       .returning('id'),
+);
+
+/** Every transition, alias and deploy request looks a version up by number: compiled once. */
+const VERSION_KEY = new PreparedStatement<{ modelPk: number; version: number }>(
+  'model_versions.key',
+  ['modelPk', 'version'],
+  (db, p) =>
+    db
+      .selectFrom('model_versions')
+      .select(['id as pk', 'uid', 'model_pk', 'version', 'status', 'revision', 'created_by'])
+      .where('model_pk', '=', p.modelPk)
+      .where('version', '=', p.version),
 );
