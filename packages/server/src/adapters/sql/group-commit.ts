@@ -1,9 +1,14 @@
 import { AsyncResource } from 'node:async_hooks';
-import { type Kysely, sql } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { Repositories } from '../../ports/repositories.js';
 import type { Database } from './schema.js';
 
 type Work = (repos: Repositories) => Promise<unknown>;
+
+// Built once: three statements per write of every batch.
+const SAVEPOINT = CompiledQuery.raw('savepoint quiver_write');
+const ROLLBACK_TO = CompiledQuery.raw('rollback to quiver_write');
+const RELEASE = CompiledQuery.raw('release quiver_write');
 interface Pending {
   work: Work;
   resolve: (value: unknown) => void;
@@ -66,10 +71,10 @@ export class GroupCommit {
           return;
         }
         for (const pending of batch) {
-          await sql`savepoint quiver_write`.execute(trx);
+          await trx.executeQuery(SAVEPOINT);
           const outcome = await settle(pending.work, repos);
-          if (!outcome.ok) await sql`rollback to quiver_write`.execute(trx);
-          await sql`release quiver_write`.execute(trx);
+          if (!outcome.ok) await trx.executeQuery(ROLLBACK_TO);
+          await trx.executeQuery(RELEASE);
           outcomes.push(outcome);
         }
       });
