@@ -4,13 +4,17 @@ import type { Mutation, MutationObserver } from './mutations.js';
 
 /**
  * The read cache's vocabulary: which keys hold which reads, and which tags a change drops.
- * A model's reads (the model, its versions) carry the model's tag and its namespace's; a list
- * carries the tag of the lists of its namespace. A change to anything under a model drops the
- * model's tag and the lists of its namespace; a change to a namespace drops everything in it.
+ * A model carries its tag and its namespace's; its versions (and their statuses) carry the tag of
+ * the model's versions and the namespace's; a list carries the tag of the lists of its namespace.
+ * A change to anything under a model drops the model, its versions and the lists of its
+ * namespace, except that registering a new version leaves the other versions alone (nothing of
+ * theirs changes: not their status, aliases or labels); a change to a namespace drops everything
+ * in it.
  */
 export const cacheTags = {
   namespace: (ns: string) => `n:${ns}`,
   model: (ns: string, model: string) => `m:${ns}/${model}`,
+  versions: (ns: string, model: string) => `v:${ns}/${model}`,
   lists: (ns: string) => `l:${ns}`,
   /** Lists across every namespace (`namespaces/-/models`). */
   allLists: 'l:-',
@@ -24,14 +28,22 @@ export const cacheKeys = {
   modelList: (ns: string, request: object) => `models ${ns} ${JSON.stringify(request)}`,
 } as const;
 
-/** The tags a committed change to `resource` invalidates. */
-export function tagsOfChange(resource: string): string[] {
+/** Actions that only add to a model: its existing versions stay as they were. */
+const ADDS_A_VERSION = new Set(['CreateVersion']);
+
+/** The tags a committed change (`action`) to `resource` invalidates. */
+export function tagsOfChange(resource: string, action?: string): string[] {
   const parts = resource.split('/');
   if (parts[0] !== 'namespaces' || parts[1] === undefined) return [];
   const ns = parts[1];
   if (parts.length === 2) return [cacheTags.namespace(ns), cacheTags.lists(ns), cacheTags.allLists];
   if (parts[2] === 'models' && parts[3] !== undefined) {
-    return [cacheTags.model(ns, parts[3]), cacheTags.lists(ns), cacheTags.allLists];
+    const model = parts[3];
+    const tags = [cacheTags.model(ns, model), cacheTags.lists(ns), cacheTags.allLists];
+    // A new version changes the model (latest_version) and lists, never the versions already cached.
+    if (action === undefined || !ADDS_A_VERSION.has(action) || parts.length > 4)
+      tags.push(cacheTags.versions(ns, model));
+    return tags;
   }
   return [];
 }
@@ -40,7 +52,7 @@ export function tagsOfChange(resource: string): string[] {
 export function cacheInvalidation(cache: ReadCache): MutationObserver {
   return {
     committed(_ctx: CallContext, mutation: Mutation) {
-      cache.invalidate(tagsOfChange(mutation.resource));
+      cache.invalidate(tagsOfChange(mutation.resource, mutation.action));
     },
   };
 }

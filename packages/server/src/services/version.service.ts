@@ -387,7 +387,7 @@ function historyBase(key: ModelKey, version: number, ctx: CallContext, time: num
 }
 
 function versionTags(namespace: string, model: string): string[] {
-  return [cacheTags.namespace(namespace), cacheTags.model(namespace, model)];
+  return [cacheTags.namespace(namespace), cacheTags.versions(namespace, model)];
 }
 
 /** With separation of duties on in the namespace, the creator of a version may not approve it. */

@@ -104,6 +104,19 @@ describe.each(BACKENDS)('read cache coherence in one instance (%s)', (backend) =
       expect(after.hits - before.hits, path).toBe(names.length);
       expect(after.misses - before.misses, path).toBe(0);
     }
+    // A new version of board-a changes the model, not its cached versions: they still hit.
+    await newVersion(api, 'cached', 'board-a');
+    expect((await api.get('/v1/namespaces/cached/models/board-a')).body.latest_version).toBe(4);
+    const beforeNew = await counters();
+    const again = await api.post('/v1/versions:batchGetStatus', { names });
+    expect(again.body.versions.map((v: { status: string }) => v.status)).toEqual(Array(6).fill('registered'));
+    const afterNew = await counters();
+    expect(afterNew.hits - beforeNew.hits).toBe(names.length);
+    const withNew = await api.post('/v1/versions:batchGetStatus', {
+      names: ['namespaces/cached/models/board-a/versions/4'],
+    });
+    expect(withNew.body.versions.map((v: { version: number }) => v.version)).toEqual([4]);
+
     const moved = await api.post('/v1/namespaces/cached/models/board-a/versions/2:transition', {
       status: 'validated',
     });

@@ -178,10 +178,17 @@ describe.each(BUSES)('read cache (%s bus)', (bus) => {
 });
 
 describe('tags of a change', () => {
-  it('names the model, its namespace lists and the cross-namespace lists for anything under a model', () => {
-    expect(tagsOfChange('namespaces/a/models/b/versions/3')).toEqual(['m:a/b', 'l:a', 'l:-']);
-    expect(tagsOfChange('namespaces/a/models/b/aliases/prod')).toEqual(['m:a/b', 'l:a', 'l:-']);
-    expect(tagsOfChange('namespaces/a/models/b')).toEqual(['m:a/b', 'l:a', 'l:-']);
+  it('names the model, its versions, its namespace lists and the cross-namespace lists for anything under a model', () => {
+    const all = ['m:a/b', 'l:a', 'l:-', 'v:a/b'];
+    expect(tagsOfChange('namespaces/a/models/b/versions/3', 'TransitionVersion')).toEqual(all);
+    expect(tagsOfChange('namespaces/a/models/b/aliases/prod', 'SetAlias')).toEqual(all);
+    expect(tagsOfChange('namespaces/a/models/b', 'UpdateModel')).toEqual(all);
+    expect(tagsOfChange('namespaces/a/models/b', 'DeleteModel')).toEqual(all);
+    // Without an action (an unknown change) everything under the model goes.
+    expect(tagsOfChange('namespaces/a/models/b')).toEqual(all);
+  });
+  it('leaves the versions already cached alone when a new version is registered', () => {
+    expect(tagsOfChange('namespaces/a/models/b', 'CreateVersion')).toEqual(['m:a/b', 'l:a', 'l:-']);
   });
   it('drops everything in a namespace when the namespace changes', () => {
     expect(tagsOfChange('namespaces/a')).toEqual(['n:a', 'l:a', 'l:-']);
