@@ -5,7 +5,7 @@ import { rfc3339 } from '../../domain/resources.js';
 import type { AuditFilter, AuditKey, AuditRepository } from '../../ports/audit.js';
 import type { SqlDialect } from './dialects/dialect.js';
 import { prefixUpperBound } from './filter-sql.js';
-import { PreparedStatement } from './prepared.js';
+import { PreparedStatement, preparedInsert } from './prepared.js';
 import type { Database } from './schema.js';
 
 type EventRow = Selectable<Database['audit_events']>;
@@ -162,7 +162,6 @@ const LOCK_HEAD = new PreparedStatement<Record<string, never>>('audit_head.lock'
   d.forUpdate(db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1)),
 );
 
-type EventInsert = Omit<EventRow, never>;
 const EVENT_COLUMNS = [
   'seq',
   'time',
@@ -178,8 +177,6 @@ const EVENT_COLUMNS = [
   'details',
   'prev_hash',
   'hash',
-] as const satisfies readonly (keyof EventInsert)[];
+] as const satisfies readonly (keyof EventRow)[];
 
-const INSERT_EVENT = new PreparedStatement<EventInsert>('audit_events.insert', EVENT_COLUMNS, (db, p) =>
-  db.insertInto('audit_events').values({ ...p }),
-);
+const INSERT_EVENT = preparedInsert<EventRow>('audit_events', EVENT_COLUMNS);

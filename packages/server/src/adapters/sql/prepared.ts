@@ -79,3 +79,13 @@ export class PreparedStatement<P extends Record<string, unknown>> {
     return { sql: compiled.sql, slots };
   }
 }
+
+/** A prepared insert of one row of `table` whose columns are named by the parameters. */
+export function preparedInsert<P extends Record<string, unknown>>(
+  table: keyof Database,
+  columns: readonly (keyof P & string)[],
+): PreparedStatement<P> {
+  return new PreparedStatement<P>(`${table}.insert`, columns, (db, p) =>
+    db.insertInto(table).values({ ...p } as never),
+  );
+}

@@ -13,7 +13,7 @@ import type {
   StoredResponse,
 } from '../../ports/repositories.js';
 import type { SqlDialect } from './dialects/dialect.js';
-import { PreparedStatement } from './prepared.js';
+import { preparedInsert } from './prepared.js';
 import type { Database } from './schema.js';
 
 export class SqlAliasRepository implements AliasRepository {
@@ -217,6 +217,4 @@ const HISTORY_COLUMNS = [
 ] as const satisfies readonly (keyof HistoryRow)[];
 
 /** Every lifecycle change appends one: compiled once (see prepared.ts). */
-const APPEND_HISTORY = new PreparedStatement<HistoryRow>('version_history.append', HISTORY_COLUMNS, (db, p) =>
-  db.insertInto('version_history').values({ ...p }),
-);
+const APPEND_HISTORY = preparedInsert<HistoryRow>('version_history', HISTORY_COLUMNS);
