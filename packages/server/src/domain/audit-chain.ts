@@ -1,4 +1,4 @@
-import { createHash, verify as verifySignature } from 'node:crypto';
+import { hash, verify as verifySignature } from 'node:crypto';
 
 /**
  * The audit log's hash chain, pure: the canonical form of an event, its hash, and a verifier
@@ -65,7 +65,8 @@ export function canonicalJson(value: unknown): string {
 /** The hash an event must carry: over its prev_hash and its canonical form (without `hash`). */
 export function hashEvent(event: AuditEventBody): string {
   const { hash: _ignored, ...body } = event as AuditEventBody & { hash?: string };
-  return createHash('sha256').update(body.prev_hash).update(canonicalJson(body)).digest('hex');
+  // The same digest as updating with prev_hash, then the canonical form (SHA-256 over their bytes in turn).
+  return hash('sha256', body.prev_hash + canonicalJson(body), 'hex');
 }
 
 /** The next event of the chain: numbered after `head`, linked to it, hashed. */

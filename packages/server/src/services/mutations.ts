@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { QuiverError } from '../domain/errors.js';
 import type { Repositories } from '../ports/repositories.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
@@ -110,9 +110,7 @@ export class Mutations {
 
 /** SHA-256 of a request's JSON form: the Idempotency-Key fingerprint and the audit log's digest of a change. */
 export function requestDigest(request: unknown): string {
-  return createHash('sha256')
-    .update(JSON.stringify(request ?? null))
-    .digest('base64url');
+  return hash('sha256', JSON.stringify(request ?? null), 'base64url');
 }
 
 /** Idempotency keys: printable ASCII, 1–255 characters (the IETF draft's shape). */

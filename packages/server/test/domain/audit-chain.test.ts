@@ -1,4 +1,4 @@
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -82,6 +82,24 @@ describe('canonical form', () => {
           expect(hashEvent(changed), field).not.toBe(event.hash);
         }
       }),
+    );
+  });
+});
+
+describe('event hash', () => {
+  it('is SHA-256 over prev_hash then the canonical form, as every chain stored so far was sealed', () => {
+    fc.assert(
+      fc.property(
+        body,
+        fc.stringMatching(/^[0-9a-f]{64}$/),
+        fc.integer({ min: 1, max: 1e9 }),
+        (b, prev, seq) => {
+          const event: AuditEventBody = { ...b, seq, time: new Date(T0).toISOString(), prev_hash: prev };
+          // The two-step form the chain was defined with (and earlier releases computed).
+          const stepwise = createHash('sha256').update(prev).update(canonicalJson(event)).digest('hex');
+          expect(hashEvent(event)).toBe(stepwise);
+        },
+      ),
     );
   });
 });
