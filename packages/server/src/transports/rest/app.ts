@@ -147,26 +147,35 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
   );
   for (const schema of [...SHARED_SCHEMAS, ...SERVING_SCHEMAS, ...LINEAGE_SCHEMAS]) app.addSchema(schema);
 
-  app.addHook('onRequest', async (req, reply) => {
+  // The per-request hooks below take callbacks, not async functions: no promise per request each.
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
+    done();
   });
   const { admission } = options;
   if (admission) {
     const ADMITTED = Symbol('admitted');
     type Admitted = { [ADMITTED]?: boolean };
-    const leave = async (req: FastifyRequest) => {
+    const leave = (req: FastifyRequest) => {
       if (!(req as Admitted)[ADMITTED]) return;
       (req as Admitted)[ADMITTED] = false;
       admission.leave();
     };
-    app.addHook('onRequest', async (req) => {
+    app.addHook('onRequest', (req, _reply, done) => {
       // Probes and scrapes are answered even at capacity: they are how operators see it.
-      if (UNSHED.has(req.url.split('?')[0]!)) return;
-      if (!admission.enter()) throw overloaded(admission.limit);
+      if (UNSHED.has(req.url.split('?')[0]!)) return done();
+      if (!admission.enter()) return done(overloaded(admission.limit));
       (req as Admitted)[ADMITTED] = true;
+      done();
     });
-    app.addHook('onResponse', leave);
-    app.addHook('onRequestAbort', leave);
+    app.addHook('onResponse', (req, _reply, done) => {
+      leave(req);
+      done();
+    });
+    app.addHook('onRequestAbort', (req, done) => {
+      leave(req);
+      done();
+    });
   }
   const { metrics } = options;
   const tracing = options.tracing?.enabled ? options.tracing : undefined;
@@ -221,9 +230,10 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
   }
   if (metrics) {
     // Route templates only (bounded labels); anything the router did not match is one series.
-    app.addHook('onResponse', async (req, reply) => {
+    app.addHook('onResponse', (req, reply, done) => {
       const route = req.is404 ? 'unmatched' : (req.routeOptions.url ?? 'unmatched');
       metrics.httpRequest(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
+      done();
     });
   }
   if (options.logger && levelEnabled(options.logger, 'debug')) {
