@@ -10,16 +10,24 @@ describe('SQLite WAL checkpointer thread', () => {
   const dir = mkdtempSync(join(tmpdir(), 'quiver-ckpt-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('copies every committed WAL frame into the database file without the writer checkpointing', async () => {
-    const file = join(dir, 'db.sqlite');
+  /** A WAL database whose writer never checkpoints itself, and a writer of n rows in one transaction. */
+  function walDatabase(name: string) {
+    const file = join(dir, name);
     const db = new Sqlite(file);
     db.pragma('journal_mode = WAL');
     db.pragma('wal_autocheckpoint = 0');
     db.exec('create table t (id integer primary key, body text)');
     const insert = db.prepare('insert into t (body) values (?)');
-    db.transaction(() => {
-      for (let i = 0; i < 500; i++) insert.run('x'.repeat(200));
-    })();
+    const write = (n: number) =>
+      db.transaction(() => {
+        for (let i = 0; i < n; i++) insert.run('x'.repeat(200));
+      })();
+    return { file, db, write };
+  }
+
+  it('copies every committed WAL frame into the database file without the writer checkpointing', async () => {
+    const { file, db, write } = walDatabase('db.sqlite');
+    write(500);
     const checkpointer = new SqliteCheckpointer(file, 10);
     try {
       await waitFor(
@@ -40,16 +48,7 @@ describe('SQLite WAL checkpointer thread', () => {
   });
 
   it('keeps copying when writes resume after the database rested (its slower idle passes)', async () => {
-    const file = join(dir, 'resting.sqlite');
-    const db = new Sqlite(file);
-    db.pragma('journal_mode = WAL');
-    db.pragma('wal_autocheckpoint = 0');
-    db.exec('create table t (id integer primary key, body text)');
-    const insert = db.prepare('insert into t (body) values (?)');
-    const write = (n: number) =>
-      db.transaction(() => {
-        for (let i = 0; i < n; i++) insert.run('y'.repeat(200));
-      })();
+    const { file, db, write } = walDatabase('resting.sqlite');
     const checkpointer = new SqliteCheckpointer(file, 10);
     // Only the thread checkpoints here (the writer's own auto-checkpoint is off).
     const caughtUp = (after: number, what: string) =>

@@ -343,20 +343,21 @@ export function toVersion(row: Row): Version {
 }
 
 /** The insert of creating a version, compiled once (see prepared.ts). */
-const INSERT_VERSION = new PreparedStatement<{
-  uid: string;
-  model_pk: number;
-  version: number;
-  status: string;
-  description: string;
-  labels: string;
-  metadata: string;
-  source_uri: string;
-  created_by: string;
-  artifact_digest: string | null;
-  artifact_format: string | null;
-  time: number;
-}>(
+type VersionInsert = Pick<
+  Row,
+  | 'uid'
+  | 'version'
+  | 'status'
+  | 'description'
+  | 'labels'
+  | 'metadata'
+  | 'source_uri'
+  | 'created_by'
+  | 'artifact_digest'
+  | 'artifact_format'
+> & { model_pk: number; time: number };
+
+const INSERT_VERSION = new PreparedStatement<VersionInsert>(
   'model_versions.insert',
   [
     'uid',
