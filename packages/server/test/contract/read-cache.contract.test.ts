@@ -108,6 +108,27 @@ describe.each(BUSES)('read cache (%s bus)', (bus) => {
     expect(cache.get('hot0')).toEqual({ body: 'y'.repeat(1000) });
   });
 
+  it('refuses an offer to a full cache without serialising the value to size it', async () => {
+    const [cache] = await pair(64 * 1024);
+    for (let i = 0; cache.stats().bytes < 64 * 1024 - 1100; i++)
+      cache.set(`hot${i}`, { body: 'x'.repeat(1000) }, ['t'], cache.ticket());
+    let serialised = 0;
+    const value = {
+      toJSON() {
+        serialised++;
+        return { body: 'y'.repeat(1000) };
+      },
+    };
+    // One entry that leaves 10 bytes: less room than any key and its bookkeeping.
+    const room = 64 * 1024 - cache.stats().bytes;
+    // Its size counts the key (1), the JSON {"b":"…"} (8 + length) and 64 of bookkeeping.
+    cache.set('f', { b: 'z'.repeat(room - 10 - 1 - 8 - 64) }, ['t'], cache.ticket());
+    expect(64 * 1024 - cache.stats().bytes).toBe(10);
+    cache.offer('bulk', value, ['t'], cache.ticket());
+    expect(serialised).toBe(0);
+    expect(cache.get('bulk')).toBeUndefined();
+  });
+
   it('never keeps a bulk offer that a change overtook', async () => {
     const [cache] = await pair();
     const ticket = cache.ticket();

@@ -78,10 +78,12 @@ export class MemoryReadCache implements ReadCache {
   }
 
   offer(key: string, value: unknown, tags: readonly string[], ticket: number): void {
-    const size = approximateSize(key, value);
     // Replacing an entry frees its size first; anything else must fit beside what is kept.
-    const freed = this.#lru.peek(key)?.size ?? 0;
-    if (this.#lru.calculatedSize - freed + size > this.#maxBytes) return;
+    const room = this.#maxBytes - this.#lru.calculatedSize + (this.#lru.peek(key)?.size ?? 0);
+    // A full cache refuses before sizing the value (sizing serialises it: the cost of a refused offer).
+    if (room < key.length + ENTRY_OVERHEAD) return;
+    const size = approximateSize(key, value);
+    if (size > room) return;
     const entry: Entry = { value: deepFreeze(value), tags, ticket, size };
     if (!this.#valid(entry)) return;
     this.#lru.set(key, entry);
@@ -148,8 +150,11 @@ export class NoReadCache implements ReadCache {
   async close(): Promise<void> {}
 }
 
+/** Bytes counted per entry besides its key and value (the entry and the LRU's bookkeeping). */
+const ENTRY_OVERHEAD = 64;
+
 function approximateSize(key: string, value: unknown): number {
-  return key.length + JSON.stringify(value).length + 64;
+  return key.length + JSON.stringify(value).length + ENTRY_OVERHEAD;
 }
 
 /** Cached values are shared by every reader: freezing them turns an accidental edit into an error instead of a corrupt cache. */
