@@ -25,6 +25,9 @@ const { values: args } = parseArgs({
     cold: { type: 'boolean', default: false },
     // The read cache of the server under test: 100,000 models and 1,000,000 version statuses take ~290 MiB.
     'cache-mb': { type: 'string', default: '512' },
+    // What the warm-up reads besides every model: every version's status (`statuses`), or every
+    // version in full as well (`versions`; needs a cache of ~1,500 MiB for a million versions).
+    warm: { type: 'string', default: 'statuses' },
   },
 });
 const quick = args.quick;
@@ -271,9 +274,23 @@ async function warmCache(url) {
       return { ...r, body: JSON.stringify({ names }) };
     },
   });
+  if (args.warm === 'versions') {
+    from = 0;
+    await sweep(Math.ceil(models / perRequest), {
+      method: 'POST',
+      path: '/v1/versions:batchGet',
+      setupRequest: (r) => {
+        const names = [];
+        for (let i = from; i < Math.min(from + perRequest, models); i++)
+          for (let v = 1; v <= perModel; v++) names.push(versionName(i, v));
+        from += perRequest;
+        return { ...r, body: JSON.stringify({ names }) };
+      },
+    });
+  }
   const { entries, bytes } = await cacheCounters(url);
   console.log(
-    `read cache warmed: ${models} models and ${models * perModel} version statuses read in ${((Date.now() - started) / 1000).toFixed(1)} s (${entries} entries, ${fmt(bytes / 2 ** 20, 0)} MiB)`,
+    `read cache warmed: ${models} models and ${models * perModel} version ${args.warm === 'versions' ? 'statuses and versions' : 'statuses'} read in ${((Date.now() - started) / 1000).toFixed(1)} s (${entries} entries, ${fmt(bytes / 2 ** 20, 0)} MiB)`,
   );
 }
 

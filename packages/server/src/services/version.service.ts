@@ -5,6 +5,7 @@ import {
   VERSION_STATUSES,
   type VersionStatus,
 } from '../domain/lifecycle.js';
+import { fromJsonText, type JsonText, toJsonText } from '../domain/json-text.js';
 import { checkLineageRequest } from '../domain/lineage.js';
 import {
   formatVersionRef,
@@ -163,12 +164,22 @@ export class VersionService {
     );
   }
 
-  async get(_ctx: CallContext, namespace: string, model: string, ref: VersionRef): Promise<Version> {
+  /** A version, from the read cache (where versions are kept serialised) while its model is unchanged. */
+  async get(ctx: CallContext, namespace: string, model: string, ref: VersionRef): Promise<Version> {
+    return fromJsonText(await this.getJson(ctx, namespace, model, ref));
+  }
+
+  async getJson(
+    _ctx: CallContext,
+    namespace: string,
+    model: string,
+    ref: VersionRef,
+  ): Promise<JsonText<Version>> {
     const key = cacheKeys.version(namespace, model, formatVersionRef(ref));
     return cachedRead(this.deps.cache, key, versionTags(namespace, model), () =>
       this.deps.store.read(async (repos) => {
         const key = await requireModel(repos, namespace, model);
-        return this.#load(repos, key, await resolveRef(repos, key, ref));
+        return toJsonText(await this.#load(repos, key, await resolveRef(repos, key, ref)));
       }),
     );
   }
@@ -313,15 +324,16 @@ export class VersionService {
 
   /**
    * Reads up to 1000 versions by name in a bounded number of queries; cached versions cost none,
-   * and the ones read are kept for the next reader while the cache has free room.
+   * and the ones read are kept for the next reader while the cache has free room. The versions
+   * come serialised (as the cache keeps them), ready to be joined into the answer.
    */
   async batchGet(
     _ctx: CallContext,
     names: readonly string[],
-  ): Promise<{ versions: Version[]; missing: string[] }> {
+  ): Promise<{ versions: JsonText<Version>[]; missing: string[] }> {
     const { cache } = this.deps;
     const wanted = parseBatch(names);
-    const found: (Version | undefined)[] = wanted.map((w) => cache.get<Version>(w.key));
+    const found = wanted.map((w) => cache.get<JsonText<Version>>(w.key));
     const misses = wanted.filter((_, i) => found[i] === undefined);
     if (misses.length > 0) {
       const ticket = cache.ticket();
@@ -330,9 +342,10 @@ export class VersionService {
       );
       for (const { index, version } of rows) {
         const w = misses[index]!;
-        found[w.index] = version;
+        const text = toJsonText(version);
+        found[w.index] = text;
         // Into free room only: a sweep over thousands of versions never evicts the hot entries.
-        cache.offer(w.key, version, w.tags, ticket);
+        cache.offer(w.key, text, w.tags, ticket);
       }
     }
     return collect(names, found);
@@ -347,10 +360,10 @@ export class VersionService {
   async batchGetStatus(
     _ctx: CallContext,
     names: readonly string[],
-  ): Promise<{ versions: VersionStatusView[]; missing: string[] }> {
+  ): Promise<{ versions: JsonText<VersionStatusView>[]; missing: string[] }> {
     const { cache } = this.deps;
     const wanted = parseBatch(names);
-    const found = wanted.map((w) => cache.get<VersionStatusView>(w.statusKey));
+    const found = wanted.map((w) => cache.get<JsonText<VersionStatusView>>(w.statusKey));
     const misses = wanted.filter((_, i) => found[i] === undefined);
     if (misses.length > 0) {
       const ticket = cache.ticket();
@@ -359,8 +372,9 @@ export class VersionService {
       );
       for (const { index, version } of rows) {
         const w = misses[index]!;
-        found[w.index] = version;
-        cache.offer(w.statusKey, version, w.tags, ticket);
+        const text = toJsonText(version);
+        found[w.index] = text;
+        cache.offer(w.statusKey, text, w.tags, ticket);
       }
     }
     return collect(names, found);

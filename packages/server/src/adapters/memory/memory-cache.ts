@@ -154,7 +154,9 @@ export class NoReadCache implements ReadCache {
 const ENTRY_OVERHEAD = 64;
 
 function approximateSize(key: string, value: unknown): number {
-  return key.length + JSON.stringify(value).length + ENTRY_OVERHEAD;
+  // Text (what versions are kept as) is its own size; anything else is sized by its JSON.
+  const length = typeof value === 'string' ? value.length : JSON.stringify(value).length;
+  return key.length + length + ENTRY_OVERHEAD;
 }
 
 /** Cached values are shared by every reader: freezing them turns an accidental edit into an error instead of a corrupt cache. */

@@ -1,9 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { batchJson } from '../../../domain/json-text.js';
 import { parseVersionRef } from '../../../domain/names.js';
 import type { Services } from '../app.js';
-import { callContext, ifMatch } from '../app.js';
+import { callContext, ifMatch, sendJson } from '../app.js';
 import {
   Alias,
   AliasParams,
@@ -162,7 +163,10 @@ export function versionRoutes({ versions, aliases }: Services): FastifyPluginAsy
           },
         },
       },
-      async (req) => versions.batchGet(callContext(req), req.body.names),
+      async (req, reply) => {
+        const found = await versions.batchGet(callContext(req), req.body.names);
+        return sendJson(reply, batchJson('versions', found.versions, found.missing));
+      },
     );
 
     app.post(
@@ -181,7 +185,10 @@ export function versionRoutes({ versions, aliases }: Services): FastifyPluginAsy
           },
         },
       },
-      async (req) => versions.batchGetStatus(callContext(req), req.body.names),
+      async (req, reply) => {
+        const found = await versions.batchGetStatus(callContext(req), req.body.names);
+        return sendJson(reply, batchJson('versions', found.versions, found.missing));
+      },
     );
 
     app.put(
