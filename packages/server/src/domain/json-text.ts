@@ -17,6 +17,10 @@ export function fromJsonText<T>(text: JsonText<T>): T {
 }
 
 /** `{"<field>":[…items…],"missing":[…]}`: a batch answer put together from serialised items. */
-export function batchJson<T>(field: string, items: readonly JsonText<T>[], missing: readonly string[]): string {
+export function batchJson<T>(
+  field: string,
+  items: readonly JsonText<T>[],
+  missing: readonly string[],
+): string {
   return `{${JSON.stringify(field)}:[${items.join(',')}],"missing":${JSON.stringify(missing)}}`;
 }

@@ -172,13 +172,7 @@ export function undeployHandler(deps: RolloutDeps): JobHandler {
             clock.now(),
           );
         });
-        const still = new Set(
-          (await store.read((repos) => repos.deployments.list(null, 10_000))).flatMap((d) =>
-            d.resolved.map((t) => t.artifact_digest),
-          ),
-        );
-        for (const t of current.resolved)
-          if (!still.has(t.artifact_digest)) await deps.runtime.unload(t.artifact_digest);
+        for (const digest of await unusedDigests(store, current.resolved)) await deps.runtime.unload(digest);
       } else {
         await store.write((repos) =>
           repos.operations.finish(
@@ -263,4 +257,17 @@ async function supersede(deps: RolloutDeps, p: Payload): Promise<void> {
       deps.clock.now(),
     ),
   );
+}
+
+/** Of `targets`' models, those no remaining deployment serves (the table read in pages, all of it). */
+async function unusedDigests(store: UnitOfWork, targets: readonly ResolvedTarget[]): Promise<string[]> {
+  const unused = new Set(targets.map((t) => t.artifact_digest));
+  const page = 1_000;
+  for (let after: number | null = null; unused.size > 0; ) {
+    const rows = await store.read((repos) => repos.deployments.list(after, page));
+    for (const d of rows) for (const t of d.resolved) unused.delete(t.artifact_digest);
+    if (rows.length < page) break;
+    after = rows.at(-1)!.pk;
+  }
+  return [...unused];
 }

@@ -121,6 +121,12 @@ export interface NewDeployment {
   time: number;
 }
 
+/** A position in the deployments' order of change: after `time`, or at `time` with a pk above `pk`. */
+export interface ChangeCursor {
+  time: number;
+  pk: number;
+}
+
 export interface DeploymentRepository {
   /** Throws QuiverError DEPLOYMENT_EXISTS on a duplicate name. */
   create(input: NewDeployment): Promise<DeploymentRecord>;
@@ -147,8 +153,11 @@ export interface DeploymentRepository {
   delete(pk: number): Promise<void>;
   /** Deployments serving any version of these models (lineage, "what is deployed"). */
   forModel(modelPk: number): Promise<DeploymentRecord[]>;
-  /** Changed since a time (inference nodes poll this to follow rollouts made elsewhere). */
-  changedSince(time: number): Promise<DeploymentRecord[]>;
+  /**
+   * Deployments whose last change comes after `from` (update time, then pk), oldest change first,
+   * at most `limit` (inference nodes page through this to follow rollouts made elsewhere).
+   */
+  changedSince(from: ChangeCursor, limit: number): Promise<DeploymentRecord[]>;
 }
 
 export interface OperationRecord {

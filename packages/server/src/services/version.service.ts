@@ -1,11 +1,11 @@
 import { QuiverError } from '../domain/errors.js';
+import { fromJsonText, type JsonText, toJsonText } from '../domain/json-text.js';
 import {
   assertTransition,
   isVersionStatus,
   VERSION_STATUSES,
   type VersionStatus,
 } from '../domain/lifecycle.js';
-import { fromJsonText, type JsonText, toJsonText } from '../domain/json-text.js';
 import { checkLineageRequest } from '../domain/lineage.js';
 import {
   formatVersionRef,

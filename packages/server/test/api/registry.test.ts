@@ -691,7 +691,11 @@ describe.each(BACKENDS)('registry API (%s)', (backend) => {
       const created = await api.post(`${url}/versions`, {
         description: 'quote " backslash \\ tab \t line\u2028sep',
         labels: { team: 'fraud', note: 'ünïcode 雪 ❄️' },
-        metadata: { nested: { list: [1, 2.5, -3e-7, null, true], empty: {} }, big: 2 ** 53 - 1, s: '</script>' },
+        metadata: {
+          nested: { list: [1, 2.5, -3e-7, null, true], empty: {} },
+          big: 2 ** 53 - 1,
+          s: '</script>',
+        },
         source_uri: 's3://bucket/model.onnx',
       });
       expect(created.status, JSON.stringify(created.body)).toBe(201);

@@ -845,6 +845,48 @@ describe.each(BACKENDS)('storage repositories (%s)', (backend) => {
     });
   });
 
+  describe('deployments, followed by change', () => {
+    it('pages through changes in (update time, pk) order, each page after the last, ties included', async () => {
+      const m = await seedModel();
+      const base = 1_900_000_000_000;
+      // Seven deployments sharing three update times, created out of time order.
+      const times = [base + 2, base, base + 1, base + 1, base, base + 2, base + 1];
+      const made = await write(async (r) => {
+        const out = [];
+        for (const [i, time] of times.entries()) {
+          out.push(
+            await r.deployments.create({
+              uid: `00000000-0000-7000-8000-${String(i).padStart(12, '0')}`,
+              deployment_id: unique('dep'),
+              model_pk: m.pk,
+              traffic: [{ version: '1', percent: 100 }],
+              replicas: 1,
+              batching: null,
+              time,
+            }),
+          );
+        }
+        return out;
+      });
+      const expected = [...made]
+        .sort((a, b) => a.update_time - b.update_time || a.pk - b.pk)
+        .map((d) => d.deployment_id);
+      const seen: string[] = [];
+      let from = { time: base, pk: 0 };
+      for (let guard = 0; guard < 10; guard++) {
+        const page = await read((r) => r.deployments.changedSince(from, 3));
+        seen.push(...page.filter((d) => made.some((x) => x.pk === d.pk)).map((d) => d.deployment_id));
+        const last = page.at(-1);
+        if (!last || page.length < 3) break;
+        from = { time: last.update_time, pk: last.pk };
+      }
+      expect(seen).toEqual(expected);
+      // Starting at a time includes the changes made at that very time.
+      const fromMiddle = await read((r) => r.deployments.changedSince({ time: base + 1, pk: 0 }, 100));
+      expect(fromMiddle.filter((d) => made.some((x) => x.pk === d.pk))).toHaveLength(5);
+    });
+  });
+
   describe('bulk loader', () => {
     it('inserts models and returns their primary keys in input order', async () => {
       const ns = newNamespace();

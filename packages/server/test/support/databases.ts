@@ -136,13 +136,14 @@ export async function testQuiver(
 /** Just the store on a fresh database (contract tests of the repositories). */
 export async function testStore(
   backend: Backend,
+  options: { onQuery?: (e: LogEvent) => void } = {},
 ): Promise<{ store: SqlStore; db: TestDatabase; close(): Promise<void> }> {
   const db = await testDatabase(backend);
   const dialect =
     backend === 'sqlite'
       ? sqliteDialect(join(db.config.dataDir, 'quiver.db'))
       : postgresDialect({ url: POSTGRES_URL, schema: db.schema!, poolSize: 10 });
-  const store = await SqlStore.open(dialect).catch(async (err: unknown) => {
+  const store = await SqlStore.open(dialect, options).catch(async (err: unknown) => {
     await db.drop();
     throw err;
   });

@@ -6,6 +6,7 @@ import type {
   ArtifactRecord,
   ArtifactRepository,
   BatchingConfig,
+  ChangeCursor,
   DeploymentRecord,
   DeploymentRepository,
   DeploymentStatus,
@@ -103,7 +104,8 @@ export class SqlJobRepository implements JobRepository {
     kinds: readonly string[],
   ): Promise<Job[]> {
     if (!kinds.length) return [];
-    // Two index-friendly probes: due queued jobs, and running jobs whose worker stopped renewing the lease.
+    // Two index-friendly probes: due queued jobs (earliest due first), and running jobs whose
+    // worker stopped renewing the lease.
     const due = await this.d
       .skipLocked(
         this.db
@@ -112,6 +114,10 @@ export class SqlJobRepository implements JobRepository {
           .where('status', '=', 'queued')
           .where('kind', 'in', [...kinds])
           .where('run_after', '<=', now)
+          // In the order of jobs_due (status, run_after, id): the scan stops after `limit` rows.
+          // Ordering by id alone sorted every due job on each claim (25,000 queued rollouts: 84%
+          // of the worker's CPU).
+          .orderBy('run_after')
           .orderBy('id')
           .limit(limit),
       )
@@ -434,10 +440,15 @@ export class SqlDeploymentRepository implements DeploymentRepository {
     return (rows as DeploymentRow[]).map(toDeployment);
   }
 
-  async changedSince(time: number): Promise<DeploymentRecord[]> {
+  async changedSince(from: ChangeCursor, limit: number): Promise<DeploymentRecord[]> {
+    // A keyset on deployments_by_update_time (update_time, id): each page starts where the last ended.
     const rows = await this.#select()
-      .where('deployments.update_time', '>=', time)
+      .where((eb) =>
+        eb(eb.refTuple('deployments.update_time', 'deployments.id'), '>', eb.tuple(from.time, from.pk)),
+      )
       .orderBy('deployments.update_time')
+      .orderBy('deployments.id')
+      .limit(limit)
       .execute();
     return (rows as DeploymentRow[]).map(toDeployment);
   }

@@ -41,6 +41,13 @@ const servable = (d: DeploymentRecord) => d.status !== 'deleting' && d.resolved.
 const FULL_READ_EVERY = 30;
 /** Incremental reads look this far back, for changes stamped by instances whose clocks run behind. */
 const CLOCK_OVERLAP_MS = 5_000;
+/**
+ * Deployments per read of the table. Requests get the event loop between pages: reading 250,000
+ * deployments at once held it for seconds, and a second's 3,000 new deployments (re-read for
+ * five seconds by the overlap) for tens of milliseconds, every refresh.
+ */
+const READ_PAGE = 500;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Serves deployments. Keeps the deployment table in memory (re-read periodically and on
@@ -114,13 +121,19 @@ export class InferenceService implements Inference {
     const started = ++this.#stamp;
     const readAt = performance.now();
     try {
-      const all = await this.deps.store.read((repos) => repos.deployments.list(null, 100_000));
-      this.#changesFrom = newest(all, 0) - CLOCK_OVERLAP_MS;
       const seen = new Set<string>();
-      for (const d of all) {
-        seen.add(d.deployment_id);
-        this.#remember(d);
+      let latest = 0;
+      for (let after: number | null = null; ; await nextTurn()) {
+        const page = await this.deps.store.read((repos) => repos.deployments.list(after, READ_PAGE));
+        for (const d of page) {
+          seen.add(d.deployment_id);
+          this.#remember(d);
+        }
+        latest = newest(page, latest);
+        if (page.length < READ_PAGE) break;
+        after = page.at(-1)!.pk;
       }
+      this.#changesFrom = latest - CLOCK_OVERLAP_MS;
       // Only entries stored before this snapshot began may be dropped for being absent from it.
       for (const [id, storedAt] of [...this.#storedAt]) {
         if (!seen.has(id) && storedAt < started) this.#forget(id);
@@ -134,12 +147,17 @@ export class InferenceService implements Inference {
 
   async #readChanges(): Promise<void> {
     try {
-      const changed = await this.deps.store.read((repos) =>
-        repos.deployments.changedSince(this.#changesFrom),
-      );
-      for (const d of changed) this.#remember(d);
+      let latest = this.#changesFrom;
+      for (let from = { time: this.#changesFrom, pk: 0 }; ; await nextTurn()) {
+        const page = await this.deps.store.read((repos) => repos.deployments.changedSince(from, READ_PAGE));
+        for (const d of page) this.#remember(d);
+        latest = newest(page, latest);
+        const last = page.at(-1);
+        if (!last || page.length < READ_PAGE) break;
+        from = { time: last.update_time, pk: last.pk };
+      }
       // The window follows the newest change seen (the writers' clocks), never this process's clock.
-      this.#changesFrom = Math.max(this.#changesFrom, newest(changed, 0) - CLOCK_OVERLAP_MS);
+      this.#changesFrom = Math.max(this.#changesFrom, latest - CLOCK_OVERLAP_MS);
     } catch (err) {
       this.deps.logger?.warn({ err }, 'could not read the deployments that changed');
     }
