@@ -40,4 +40,11 @@ if (have >= want) {
   });
   console.log(`seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
+// The deploy scenario leaves tens of thousands of deployments per run (bench-<pid>-<n>); every
+// instance re-reads its whole deployment table every 30 s, so leftovers of earlier runs would tax
+// every later measurement. They are bench debris: drop them with their jobs.
+const purged = await db.deleteFrom('deployments').where('deployment_id', 'like', 'bench-%').executeTakeFirst();
+await db.deleteFrom('jobs').where('payload', 'like', '%"deployment_id":"bench-%').execute();
+if (Number(purged.numDeletedRows) > 0)
+  console.log(`removed ${purged.numDeletedRows} deployments left by earlier runs of the deploy scenario`);
 await quiver.close();

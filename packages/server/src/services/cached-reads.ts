@@ -22,11 +22,17 @@ export const cacheTags = {
 
 export const cacheKeys = {
   model: (ns: string, model: string) => `model ${ns}/${model}`,
-  version: (ns: string, model: string, ref: string) => `version ${ns}/${model}/${ref}`,
+  /** Versions are keyed by resource name, so that a batch read looks a name up as it came, unparsed. */
+  version: (ns: string, model: string, ref: string) => `version ${versionPath(ns, model, ref)}`,
+  versionByName: (name: string) => `version ${name}`,
   /** A version's status view alone (what batch status reads fill; a tenth of a version's size). */
-  status: (ns: string, model: string, ref: string) => `status ${ns}/${model}/${ref}`,
+  status: (ns: string, model: string, ref: string) => `status ${versionPath(ns, model, ref)}`,
+  statusByName: (name: string) => `status ${name}`,
   modelList: (ns: string, request: object) => `models ${ns} ${JSON.stringify(request)}`,
 } as const;
+
+const versionPath = (ns: string, model: string, ref: string) =>
+  `namespaces/${ns}/models/${model}/versions/${ref}`;
 
 /** Actions that only add to a model: its existing versions stay as they were. */
 const ADDS_A_VERSION = new Set(['CreateVersion']);

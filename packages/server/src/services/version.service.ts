@@ -327,28 +327,11 @@ export class VersionService {
    * and the ones read are kept for the next reader while the cache has free room. The versions
    * come serialised (as the cache keeps them), ready to be joined into the answer.
    */
-  async batchGet(
+  batchGet(
     _ctx: CallContext,
     names: readonly string[],
   ): Promise<{ versions: JsonText<Version>[]; missing: string[] }> {
-    const { cache } = this.deps;
-    const wanted = parseBatch(names);
-    const found = wanted.map((w) => cache.get<JsonText<Version>>(w.key));
-    const misses = wanted.filter((_, i) => found[i] === undefined);
-    if (misses.length > 0) {
-      const ticket = cache.ticket();
-      const rows = await this.deps.store.read((repos) =>
-        repos.versions.batchGet(misses.map((w) => w.lookup)),
-      );
-      for (const { index, version } of rows) {
-        const w = misses[index]!;
-        const text = toJsonText(version);
-        found[w.index] = text;
-        // Into free room only: a sweep over thousands of versions never evicts the hot entries.
-        cache.offer(w.key, text, w.tags, ticket);
-      }
-    }
-    return collect(names, found);
+    return this.#batch(names, 'version', (repos, lookups) => repos.versions.batchGet(lookups));
   }
 
   /**
@@ -357,24 +340,43 @@ export class VersionService {
    * than batchGet's (no labels, metadata or artifact), and kept as small status entries (into
    * free room only) that the next change to their model drops. The answer is a tenth of batchGet's.
    */
-  async batchGetStatus(
+  batchGetStatus(
     _ctx: CallContext,
     names: readonly string[],
   ): Promise<{ versions: JsonText<VersionStatusView>[]; missing: string[] }> {
+    return this.#batch(names, 'status', (repos, lookups) => repos.versions.batchGetStatus(lookups));
+  }
+
+  /**
+   * A batch read through the cache. A name is looked up as it came: only well-formed names are
+   * ever cached, so a hit needs no parsing, and each miss is parsed (and checked) before the
+   * store is asked for all of them at once. What is read goes into the cache's free room only:
+   * a sweep over thousands of versions never evicts the hot entries.
+   */
+  async #batch<T>(
+    names: readonly string[],
+    kind: 'version' | 'status',
+    read: (repos: Repositories, lookups: VersionLookup[]) => Promise<{ index: number; version: T }[]>,
+  ): Promise<{ versions: JsonText<T>[]; missing: string[] }> {
+    checkBatch(names);
     const { cache } = this.deps;
-    const wanted = parseBatch(names);
-    const found = wanted.map((w) => cache.get<JsonText<VersionStatusView>>(w.statusKey));
-    const misses = wanted.filter((_, i) => found[i] === undefined);
+    const keyOf = kind === 'version' ? cacheKeys.versionByName : cacheKeys.statusByName;
+    const found: (JsonText<T> | undefined)[] = new Array(names.length);
+    const misses: Wanted[] = [];
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      const hit = cache.enabled ? cache.get<JsonText<T>>(keyOf(name)) : undefined;
+      if (hit !== undefined) found[i] = hit;
+      else misses.push(wanted(name, i, kind));
+    }
     if (misses.length > 0) {
       const ticket = cache.ticket();
-      const rows = await this.deps.store.read((repos) =>
-        repos.versions.batchGetStatus(misses.map((w) => w.lookup)),
-      );
+      const rows = await this.deps.store.read((repos) => read(repos, misses.map((w) => w.lookup)));
       for (const { index, version } of rows) {
         const w = misses[index]!;
         const text = toJsonText(version);
         found[w.index] = text;
-        cache.offer(w.statusKey, text, w.tags, ticket);
+        cache.offer(w.key, text, w.tags, ticket);
       }
     }
     return collect(names, found);
@@ -427,15 +429,13 @@ async function checkSeparationOfDuties(
 
 interface Wanted {
   index: number;
-  /** The cache key of the full version, and of its status view alone. */
+  /** The cache key of what is read (the full version or its status view). */
   key: string;
-  statusKey: string;
   tags: string[];
   lookup: VersionLookup;
 }
 
-/** Checks a batch of version names (at most MAX_BATCH_GET, each well formed) and keys each for the cache. */
-function parseBatch(names: readonly string[]): Wanted[] {
+function checkBatch(names: readonly string[]): void {
   if (!Array.isArray(names)) {
     throw new QuiverError('INVALID_ARGUMENT', 'names must be an array of version resource names.', {
       details: { field: 'names' },
@@ -450,20 +450,21 @@ function parseBatch(names: readonly string[]): Wanted[] {
       },
     );
   }
-  return names.map((name, index) => {
-    const path = parseVersionName(name, `names[${index}]`);
-    const ref = formatVersionRef(path.ref);
-    return {
-      index,
-      key: cacheKeys.version(path.namespace, path.model, ref),
-      statusKey: cacheKeys.status(path.namespace, path.model, ref),
-      tags: versionTags(path.namespace, path.model),
-      lookup:
-        path.ref.kind === 'number'
-          ? { namespace: path.namespace, model: path.model, version: path.ref.version }
-          : { namespace: path.namespace, model: path.model, alias: path.ref.alias },
-    };
-  });
+}
+
+/** Checks one name of a batch (the `index`th) and keys it for the cache. */
+function wanted(name: string, index: number, kind: 'version' | 'status'): Wanted {
+  const path = parseVersionName(name, `names[${index}]`);
+  const ref = formatVersionRef(path.ref);
+  return {
+    index,
+    key: (kind === 'version' ? cacheKeys.version : cacheKeys.status)(path.namespace, path.model, ref),
+    tags: versionTags(path.namespace, path.model),
+    lookup:
+      path.ref.kind === 'number'
+        ? { namespace: path.namespace, model: path.model, version: path.ref.version }
+        : { namespace: path.namespace, model: path.model, alias: path.ref.alias },
+  };
 }
 
 /** The found items in the order asked, and the names that named nothing. */
