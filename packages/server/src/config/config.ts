@@ -233,8 +233,8 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
   {
     key: 'sqliteCheckpointMs',
     env: 'QUIVER_SQLITE_CHECKPOINT_MS',
-    default: '10',
-    doc: "SQLite: copy the write-ahead log into the database file from a background thread this often while writes come in (ten times less often when idle), instead of inside the commit that fills it (0 = inside commits, SQLite's default). Keeps checkpoints off the request path; small, frequent passes keep the fsync each one ends with short, which the writer's commits otherwise wait behind.",
+    default: '3',
+    doc: "SQLite: copy the write-ahead log into the database file from a background thread this often while writes come in (every 100 ms or ten times less often, whichever is rarer, when idle), instead of inside the commit that fills it (0 = inside commits, SQLite's default). Keeps checkpoints off the request path; small, frequent passes keep the fsync each one ends with short, which the writer's commits otherwise wait behind.",
     parse: (raw, name) => integer(raw, name, 0, 60_000),
   },
   {
