@@ -22,17 +22,15 @@ export const cacheTags = {
 
 export const cacheKeys = {
   model: (ns: string, model: string) => `model ${ns}/${model}`,
-  /** Versions are keyed by resource name, so that a batch read looks a name up as it came, unparsed. */
-  version: (ns: string, model: string, ref: string) => `version ${versionPath(ns, model, ref)}`,
-  versionByName: (name: string) => `version ${name}`,
-  /** A version's status view alone (what batch status reads fill; a tenth of a version's size). */
-  status: (ns: string, model: string, ref: string) => `status ${versionPath(ns, model, ref)}`,
-  statusByName: (name: string) => `status ${name}`,
+  /**
+   * A model's versions are one cache group (members: `3`, `@champion`), keyed by the model's
+   * resource name, so that a batch read finds a version name as it came, cut but unparsed.
+   */
+  versions: (ns: string, model: string) => `version namespaces/${ns}/models/${model}`,
+  /** The status views alone of a model's versions (what batch status reads fill; a tenth of a version's size). */
+  statuses: (ns: string, model: string) => `status namespaces/${ns}/models/${model}`,
   modelList: (ns: string, request: object) => `models ${ns} ${JSON.stringify(request)}`,
 } as const;
-
-const versionPath = (ns: string, model: string, ref: string) =>
-  `namespaces/${ns}/models/${model}/versions/${ref}`;
 
 /** Actions that only add to a model: its existing versions stay as they were. */
 const ADDS_A_VERSION = new Set(['CreateVersion']);
@@ -76,5 +74,36 @@ export async function cachedRead<T>(
   const ticket = cache.ticket();
   const value = await load();
   cache.set(key, value, tags, ticket);
+  return value;
+}
+
+/**
+ * A version name as it came, cut into the cache group of its model (`prefix` + the model's name)
+ * and its member (the part after `/versions/`), without checking it: only well-formed names are
+ * ever cached, so a name that is not one simply misses. Undefined when it cannot be a version name.
+ */
+export function versionMember(
+  name: string,
+  prefix: 'version' | 'status',
+): { key: string; member: string } | undefined {
+  const cut = typeof name === 'string' ? name.lastIndexOf('/versions/') : -1;
+  if (cut < 0) return undefined;
+  return { key: `${prefix} ${name.slice(0, cut)}`, member: name.slice(cut + 10) };
+}
+
+/** `cachedRead` for a member of a cache group. */
+export async function cachedMember<T>(
+  cache: ReadCache,
+  key: string,
+  member: string,
+  tags: readonly string[],
+  load: () => Promise<T>,
+): Promise<T> {
+  if (!cache.enabled) return load();
+  const hit = cache.getMember<T>(key, member);
+  if (hit !== undefined) return hit;
+  const ticket = cache.ticket();
+  const value = await load();
+  cache.setMember(key, member, value, tags, ticket);
   return value;
 }

@@ -30,7 +30,7 @@ import type { ReadCache } from '../ports/cache.js';
 import type { Clock, Ids } from '../ports/clock.js';
 import type { ModelKey, Repositories, VersionKey, VersionLookup } from '../ports/repositories.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
-import { cachedRead, cacheKeys, cacheTags } from './cached-reads.js';
+import { cachedMember, cacheKeys, cacheTags, versionMember } from './cached-reads.js';
 import type { CallContext, ListRequest } from './context.js';
 import { assertMayReference } from './lineage-access.js';
 import { recordLineage } from './lineage-record.js';
@@ -175,8 +175,8 @@ export class VersionService {
     model: string,
     ref: VersionRef,
   ): Promise<JsonText<Version>> {
-    const key = cacheKeys.version(namespace, model, formatVersionRef(ref));
-    return cachedRead(this.deps.cache, key, versionTags(namespace, model), () =>
+    const key = cacheKeys.versions(namespace, model);
+    return cachedMember(this.deps.cache, key, formatVersionRef(ref), versionTags(namespace, model), () =>
       this.deps.store.read(async (repos) => {
         const key = await requireModel(repos, namespace, model);
         return toJsonText(await this.#load(repos, key, await resolveRef(repos, key, ref)));
@@ -360,23 +360,28 @@ export class VersionService {
   ): Promise<{ versions: JsonText<T>[]; missing: string[] }> {
     checkBatch(names);
     const { cache } = this.deps;
-    const keyOf = kind === 'version' ? cacheKeys.versionByName : cacheKeys.statusByName;
     const found: (JsonText<T> | undefined)[] = new Array(names.length);
     const misses: Wanted[] = [];
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
-      const hit = cache.enabled ? cache.get<JsonText<T>>(keyOf(name)) : undefined;
+      const at = cache.enabled ? versionMember(name, kind) : undefined;
+      const hit = at && cache.getMember<JsonText<T>>(at.key, at.member);
       if (hit !== undefined) found[i] = hit;
       else misses.push(wanted(name, i, kind));
     }
     if (misses.length > 0) {
       const ticket = cache.ticket();
-      const rows = await this.deps.store.read((repos) => read(repos, misses.map((w) => w.lookup)));
+      const rows = await this.deps.store.read((repos) =>
+        read(
+          repos,
+          misses.map((w) => w.lookup),
+        ),
+      );
       for (const { index, version } of rows) {
         const w = misses[index]!;
         const text = toJsonText(version);
         found[w.index] = text;
-        cache.offer(w.key, text, w.tags, ticket);
+        cache.offerMember(w.key, w.member, text, w.tags, ticket);
       }
     }
     return collect(names, found);
@@ -429,8 +434,9 @@ async function checkSeparationOfDuties(
 
 interface Wanted {
   index: number;
-  /** The cache key of what is read (the full version or its status view). */
+  /** The cache group (the model's versions or statuses) and member (the version) of what is read. */
   key: string;
+  member: string;
   tags: string[];
   lookup: VersionLookup;
 }
@@ -458,7 +464,8 @@ function wanted(name: string, index: number, kind: 'version' | 'status'): Wanted
   const ref = formatVersionRef(path.ref);
   return {
     index,
-    key: (kind === 'version' ? cacheKeys.version : cacheKeys.status)(path.namespace, path.model, ref),
+    key: (kind === 'version' ? cacheKeys.versions : cacheKeys.statuses)(path.namespace, path.model),
+    member: ref,
     tags: versionTags(path.namespace, path.model),
     lookup:
       path.ref.kind === 'number'

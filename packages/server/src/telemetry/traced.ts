@@ -42,8 +42,24 @@ export function tracedReadCache(cache: ReadCache, tracer: Tracer): ReadCache {
         span.end();
       }
     },
+    getMember<T>(key: string, member: string): T | undefined {
+      const value = cache.getMember<T>(key, member);
+      const active = inRecordingSpan() ? trace.getActiveSpan() : undefined;
+      active?.setAttribute(`quiver.cache.${keyKind(key)}.hit`, value !== undefined);
+      return value;
+    },
+    setMember(key, member, value, tags, ticket) {
+      if (!inRecordingSpan()) return cache.setMember(key, member, value, tags, ticket);
+      const span = tracer.startSpan('cache.fill', { attributes: { 'quiver.cache.key_kind': keyKind(key) } });
+      try {
+        cache.setMember(key, member, value, tags, ticket);
+      } finally {
+        span.end();
+      }
+    },
     // Bulk fills are many per request: no span each (the request's span covers them).
     offer: (key, value, tags, ticket) => cache.offer(key, value, tags, ticket),
+    offerMember: (key, member, value, tags, ticket) => cache.offerMember(key, member, value, tags, ticket),
     invalidate: (tags) => cache.invalidate(tags),
     stats: (): CacheStats => cache.stats(),
     close: () => cache.close(),

@@ -4,7 +4,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryReadCache } from '../../src/adapters/memory/memory-cache.js';
 import { RedisBus } from '../../src/adapters/redis/redis-bus.js';
 import type { ReadCache } from '../../src/ports/cache.js';
-import { cachedRead, cacheTags, tagsOfChange } from '../../src/services/cached-reads.js';
+import {
+  cachedRead,
+  cacheKeys,
+  cacheTags,
+  tagsOfChange,
+  versionMember,
+} from '../../src/services/cached-reads.js';
 import { cacheBuses, REDIS_URL } from '../support/redis.js';
 import { waitFor } from '../support/serving.js';
 
@@ -163,6 +169,57 @@ describe.each(BUSES)('read cache (%s bus)', (bus) => {
     expect(b.get('model a/c')).toEqual({ v: 1 });
   });
 
+  it('keeps members in groups: found by group and member, dropped with their group', async () => {
+    const [cache] = await pair();
+    const tags = ['n:a', 'v:a/b'];
+    cache.setMember('version a/b', '1', 'one', tags, cache.ticket());
+    cache.offerMember('version a/b', '2', 'two', tags, cache.ticket());
+    cache.setMember('version a/c', '1', 'other', ['n:a', 'v:a/c'], cache.ticket());
+    expect(cache.getMember('version a/b', '1')).toBe('one');
+    expect(cache.getMember('version a/b', '2')).toBe('two');
+    expect(cache.getMember('version a/b', '3')).toBeUndefined();
+    expect(cache.getMember('version a/x', '1')).toBeUndefined();
+    // A member may be replaced; the group still counts as one entry.
+    cache.setMember('version a/b', '1', 'uno', tags, cache.ticket());
+    expect(cache.getMember('version a/b', '1')).toBe('uno');
+    expect(cache.stats().entries).toBe(2);
+    cache.invalidate(['v:a/b']);
+    expect(cache.getMember('version a/b', '1')).toBeUndefined();
+    expect(cache.getMember('version a/b', '2')).toBeUndefined();
+    expect(cache.getMember('version a/c', '1')).toBe('other');
+  });
+
+  it('never adds a member that a change overtook, and a late member never revives a stale group', async () => {
+    const [cache] = await pair();
+    const tags = ['v:a/b'];
+    const before = cache.ticket();
+    cache.setMember('version a/b', '1', 'old', tags, before);
+    const slow = cache.ticket();
+    cache.invalidate(tags);
+    // Read before the change: refused.
+    cache.offerMember('version a/b', '2', 'stale', tags, slow);
+    cache.setMember('version a/b', '2', 'stale', tags, slow);
+    expect(cache.getMember('version a/b', '2')).toBeUndefined();
+    // Read after it: kept, in a new group without the member the change made stale.
+    cache.setMember('version a/b', '2', 'fresh', tags, cache.ticket());
+    expect(cache.getMember('version a/b', '2')).toBe('fresh');
+    expect(cache.getMember('version a/b', '1')).toBeUndefined();
+  });
+
+  it('counts every member in the byte budget and offers members into free room only', async () => {
+    const [cache] = await pair(64 * 1024);
+    const body = 'x'.repeat(1000);
+    for (let i = 0; i < 20; i++) cache.set(`hot${i}`, body, ['t'], cache.ticket());
+    for (let i = 0; i < 200; i++) cache.offerMember('version a/b', String(i), body, ['t'], cache.ticket());
+    expect(cache.stats().bytes).toBeLessThanOrEqual(64 * 1024);
+    for (let i = 0; i < 20; i++) expect(cache.get(`hot${i}`), `hot${i}`).toBe(body);
+    expect(cache.getMember('version a/b', '0')).toBe(body);
+    expect(cache.getMember('version a/b', '199')).toBeUndefined();
+    // setMember may evict: a group grown past the budget pushes out the least recently used.
+    for (let i = 0; i < 200; i++) cache.setMember('version a/c', String(i), body, ['t'], cache.ticket());
+    expect(cache.stats().bytes).toBeLessThanOrEqual(64 * 1024);
+  });
+
   it('keeps any interleaving of reads and changes coherent (property)', async () => {
     const [cache] = await pair();
     // A model of the store: a version counter per key. Reads take a ticket, may be overtaken by
@@ -217,5 +274,25 @@ describe('tags of a change', () => {
   it('leaves the cache alone for changes outside models', () => {
     expect(tagsOfChange('deployments/d1')).toEqual([]);
     expect(tagsOfChange('artifacts/sha256:00')).toEqual([]);
+  });
+});
+
+describe('version names as cache members', () => {
+  it('cuts a name as it came into the group single reads fill and the member', () => {
+    expect(versionMember('namespaces/a/models/b/versions/3', 'version')).toEqual({
+      key: cacheKeys.versions('a', 'b'),
+      member: '3',
+    });
+    expect(versionMember('namespaces/a/models/b/versions/@champion', 'status')).toEqual({
+      key: cacheKeys.statuses('a', 'b'),
+      member: '@champion',
+    });
+  });
+
+  it('answers nothing for what cannot be a version name, and never throws', () => {
+    expect(versionMember('nonsense', 'version')).toBeUndefined();
+    expect(versionMember(42 as unknown as string, 'version')).toBeUndefined();
+    // Odd but cut: such groups are never filled (only parsed names are), so these simply miss.
+    expect(versionMember('/versions/', 'version')).toEqual({ key: 'version ', member: '' });
   });
 });

@@ -34,6 +34,8 @@ export class MemoryReadCache implements ReadCache {
   #seq = 0;
   /** Every entry with a ticket at or below this is void (the stamps before it were forgotten). */
   #floor = 0;
+  /** The newest stamp of any tag. */
+  #lastStamp = 0;
   #hits = 0;
   #misses = 0;
   #invalidations = 0;
@@ -89,6 +91,71 @@ export class MemoryReadCache implements ReadCache {
     this.#lru.set(key, entry);
   }
 
+  getMember<T>(key: string, member: string): T | undefined {
+    const entry = this.#lru.get(key);
+    if (entry === undefined) {
+      this.#misses++;
+      return undefined;
+    }
+    if (!this.#valid(entry)) {
+      this.#lru.delete(key);
+      this.#misses++;
+      return undefined;
+    }
+    const value = (entry.value as Members)[member];
+    if (value === undefined) this.#misses++;
+    else this.#hits++;
+    return value as T | undefined;
+  }
+
+  setMember(key: string, member: string, value: unknown, tags: readonly string[], ticket: number): void {
+    this.#putMember(key, member, value, tags, ticket, false);
+  }
+
+  offerMember(key: string, member: string, value: unknown, tags: readonly string[], ticket: number): void {
+    this.#putMember(key, member, value, tags, ticket, true);
+  }
+
+  /**
+   * Adds a member to its group, making the group on the first. The group's ticket is its oldest
+   * member's: a stamp on its tags after any member was read drops the whole group, never less.
+   * The group's entry object is replaced on each change, which is how the LRU learns its new size;
+   * its time to live runs from its first member.
+   */
+  #putMember(
+    key: string,
+    member: string,
+    value: unknown,
+    tags: readonly string[],
+    ticket: number,
+    onlyIntoRoom: boolean,
+  ): void {
+    // Read before an invalidation of its tags: keeping it could serve the old state.
+    if (!this.#valid({ value, tags, ticket, size: 0 })) return;
+    let group = this.#lru.peek(key);
+    if (group !== undefined && !this.#valid(group)) {
+      this.#lru.delete(key);
+      group = undefined;
+    }
+    const members = (group?.value as Members | undefined) ?? (Object.create(null) as Members);
+    const before = members[member];
+    const grows =
+      approximateLength(value) +
+      member.length +
+      MEMBER_OVERHEAD -
+      (before === undefined ? 0 : approximateLength(before) + member.length + MEMBER_OVERHEAD) +
+      (group === undefined ? key.length + ENTRY_OVERHEAD : 0);
+    if (onlyIntoRoom && grows > this.#maxBytes - this.#lru.calculatedSize) return;
+    members[member] = deepFreeze(value);
+    const entry: Entry = {
+      value: members,
+      tags: group?.tags ?? tags,
+      ticket: Math.min(group?.ticket ?? ticket, ticket),
+      size: (group?.size ?? 0) + grows,
+    };
+    this.#lru.set(key, entry, group === undefined ? {} : { noUpdateTTL: true });
+  }
+
   invalidate(tags: readonly string[]): void {
     if (tags.length === 0) return;
     this.#stamp(tags);
@@ -111,6 +178,9 @@ export class MemoryReadCache implements ReadCache {
   }
 
   #valid(entry: Entry): boolean {
+    // Filled after the last invalidation of any tag: nothing can have made it stale, and its tags
+    // (strings elsewhere in memory, each a cache miss on a large heap) need not be looked at.
+    if (entry.ticket > this.#lastStamp) return true;
     if (entry.ticket <= this.#floor) return false;
     for (const tag of entry.tags) {
       const stamp = this.#stamps.get(tag);
@@ -122,6 +192,7 @@ export class MemoryReadCache implements ReadCache {
   #stamp(tags: readonly string[]): void {
     this.#invalidations++;
     const stamp = ++this.#seq;
+    this.#lastStamp = stamp;
     if (this.#stamps.size + tags.length > this.#maxTags) {
       // Forget individual stamps: everything filled so far becomes void at once.
       this.#stamps.clear();
@@ -143,6 +214,11 @@ export class NoReadCache implements ReadCache {
   }
   set(): void {}
   offer(): void {}
+  getMember<T>(): T | undefined {
+    return undefined;
+  }
+  setMember(): void {}
+  offerMember(): void {}
   invalidate(): void {}
   stats(): CacheStats {
     return { hits: 0, misses: 0, entries: 0, bytes: 0, invalidations: 0 };
@@ -152,11 +228,19 @@ export class NoReadCache implements ReadCache {
 
 /** Bytes counted per entry besides its key and value (the entry and the LRU's bookkeeping). */
 const ENTRY_OVERHEAD = 64;
+/** Bytes counted per member of a group besides its name and value (a slot in the group). */
+const MEMBER_OVERHEAD = 16;
+
+/** A group's members by name. */
+type Members = Record<string, unknown>;
 
 function approximateSize(key: string, value: unknown): number {
-  // Text (what versions are kept as) is its own size; anything else is sized by its JSON.
-  const length = typeof value === 'string' ? value.length : JSON.stringify(value).length;
-  return key.length + length + ENTRY_OVERHEAD;
+  return key.length + approximateLength(value) + ENTRY_OVERHEAD;
+}
+
+/** Text (what versions are kept as) is its own size; anything else is sized by its JSON. */
+function approximateLength(value: unknown): number {
+  return typeof value === 'string' ? value.length : JSON.stringify(value).length;
 }
 
 /** Cached values are shared by every reader: freezing them turns an accidental edit into an error instead of a corrupt cache. */
