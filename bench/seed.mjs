@@ -43,7 +43,10 @@ if (have >= want) {
 // The deploy scenario leaves tens of thousands of deployments per run (bench-<pid>-<n>); every
 // instance re-reads its whole deployment table every 30 s, so leftovers of earlier runs would tax
 // every later measurement. They are bench debris: drop them with their jobs.
-const purged = await db.deleteFrom('deployments').where('deployment_id', 'like', 'bench-%').executeTakeFirst();
+const purged = await db
+  .deleteFrom('deployments')
+  .where('deployment_id', 'like', 'bench-%')
+  .executeTakeFirst();
 await db.deleteFrom('jobs').where('payload', 'like', '%"deployment_id":"bench-%').execute();
 if (Number(purged.numDeletedRows) > 0)
   console.log(`removed ${purged.numDeletedRows} deployments left by earlier runs of the deploy scenario`);

@@ -168,7 +168,7 @@ method and status names, deployments that exist; never caller identities or raw 
 | \`quiver_models_loaded\`, \`quiver_models_loaded_bytes\` | gauge | models the runtime holds |
 | \`quiver_cache_hits_total\`, \`quiver_cache_misses_total\`, \`quiver_cache_invalidations_total\` | counter | the read cache |
 | \`quiver_cache_bytes\` | gauge | approximate bytes the read cache holds |
-| \`quiver_cache_entries\` | gauge | entries the read cache holds (models, versions, version statuses, model lists) |
+| \`quiver_cache_entries\` | gauge | entries the read cache holds (models, model lists, and per model one for its versions and one for their statuses, however many of them are cached) |
 | \`quiver_db_pool_connections\` | gauge | \`state\` (\`in_use\`, \`idle\`); PostgreSQL only |
 | \`quiver_db_pool_waiting\`, \`quiver_db_pool_max\` | gauge | queries waiting for a connection; the pool size (PostgreSQL) |
 | \`quiver_db_group_commit_batches_total\`, \`quiver_db_group_commit_writes_total\` | counter | SQLite group commit: transactions, and writes in them |
