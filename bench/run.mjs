@@ -261,24 +261,13 @@ async function warmCache(url) {
     });
   let next = 0;
   await sweep(models, { method: 'GET', setupRequest: (r) => ({ ...r, path: modelPath(next++ % models) }) });
-  const perRequest = 100;
-  let from = 0;
-  await sweep(Math.ceil(models / perRequest), {
-    method: 'POST',
-    path: '/v1/versions:batchGetStatus',
-    setupRequest: (r) => {
-      const names = [];
-      for (let i = from; i < Math.min(from + perRequest, models); i++)
-        for (let v = 1; v <= perModel; v++) names.push(versionName(i, v));
-      from += perRequest;
-      return { ...r, body: JSON.stringify({ names }) };
-    },
-  });
-  if (args.warm === 'versions') {
-    from = 0;
-    await sweep(Math.ceil(models / perRequest), {
+  /** Every version once through `path`, 100 models' versions per request. */
+  const everyVersion = (path) => {
+    const perRequest = 100;
+    let from = 0;
+    return sweep(Math.ceil(models / perRequest), {
       method: 'POST',
-      path: '/v1/versions:batchGet',
+      path,
       setupRequest: (r) => {
         const names = [];
         for (let i = from; i < Math.min(from + perRequest, models); i++)
@@ -287,7 +276,9 @@ async function warmCache(url) {
         return { ...r, body: JSON.stringify({ names }) };
       },
     });
-  }
+  };
+  await everyVersion('/v1/versions:batchGetStatus');
+  if (args.warm === 'versions') await everyVersion('/v1/versions:batchGet');
   const { entries, bytes } = await cacheCounters(url);
   console.log(
     `read cache warmed: ${models} models and ${models * perModel} version ${args.warm === 'versions' ? 'statuses and versions' : 'statuses'} read in ${((Date.now() - started) / 1000).toFixed(1)} s (${entries} entries, ${fmt(bytes / 2 ** 20, 0)} MiB)`,

@@ -58,18 +58,7 @@ export class MemoryReadCache implements ReadCache {
   }
 
   get<T>(key: string): T | undefined {
-    const entry = this.#lru.get(key);
-    if (entry === undefined) {
-      this.#misses++;
-      return undefined;
-    }
-    if (!this.#valid(entry)) {
-      this.#lru.delete(key);
-      this.#misses++;
-      return undefined;
-    }
-    this.#hits++;
-    return entry.value as T;
+    return this.#count(this.#live(key)?.value) as T | undefined;
   }
 
   set(key: string, value: unknown, tags: readonly string[], ticket: number): void {
@@ -92,20 +81,22 @@ export class MemoryReadCache implements ReadCache {
   }
 
   getMember<T>(key: string, member: string): T | undefined {
+    const group = this.#live(key)?.value as Members | undefined;
+    return this.#count(group?.[member]) as T | undefined;
+  }
+
+  /** The entry under `key` if it is still valid (a stale one is dropped on the way). */
+  #live(key: string): Entry | undefined {
     const entry = this.#lru.get(key);
-    if (entry === undefined) {
-      this.#misses++;
-      return undefined;
-    }
-    if (!this.#valid(entry)) {
-      this.#lru.delete(key);
-      this.#misses++;
-      return undefined;
-    }
-    const value = (entry.value as Members)[member];
+    if (entry === undefined || this.#valid(entry)) return entry;
+    this.#lru.delete(key);
+    return undefined;
+  }
+
+  #count(value: unknown): unknown {
     if (value === undefined) this.#misses++;
     else this.#hits++;
-    return value as T | undefined;
+    return value;
   }
 
   setMember(key: string, member: string, value: unknown, tags: readonly string[], ticket: number): void {
