@@ -1,4 +1,4 @@
-// npm run bench:serving [-- --quick] [--duration 5]
+// npm run bench:serving [-- --quick] [--duration 5] [--pairs 4]
 // Measures Quiver's serving path: gRPC ModelInfer under h2load against a bare @grpc/grpc-js server
 // answering a fixed response of the same size (this machine's ceiling), with and without dynamic
 // batching, sequential latency, the in-process runtime alone, deploy → ready, and POST /v1/deployments.
@@ -25,12 +25,15 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     duration: { type: 'string' },
     'runtime-runs': { type: 'string' },
+    // Interleaved echo / ModelInfer runs at 128 in flight whose median ratio is judged against the target.
+    pairs: { type: 'string' },
   },
 });
 const quick = args.quick;
 /** Seconds each measured h2load / autocannon step should last. */
 const duration = Number(args.duration ?? (quick ? 1.5 : 5));
 const runtimeRuns = Number(args['runtime-runs'] ?? (quick ? 5_000 : 20_000));
+const pairCount = Number(args.pairs ?? (quick ? 1 : 4));
 const H2LOAD = 'h2load';
 const METHOD_PATH = `/${OIP_SERVICE}/ModelInfer`;
 const INPUT = [0.5, -1, 1.5, 2];
@@ -334,7 +337,6 @@ const echoOpts = {
 const bare128 = await scenario({ ...echoOpts, name: 'bare echo', c: 4, m: 32 });
 const bare256 = await scenario({ ...echoOpts, name: 'bare echo', c: 8, m: 32 });
 const bare1 = await scenario({ ...echoOpts, name: 'bare echo sequential', c: 1, m: 1 });
-await stop(echo);
 
 // ---- 2. Quiver: register and deploy the tiny model through REST -------------------------------
 
@@ -448,6 +450,34 @@ const merged128 = await scenario({
 });
 const quiver1 = await scenario({ ...q('mlp'), name: 'Quiver ModelInfer sequential', c: 1, m: 1 });
 
+// ---- 4. the ratio at 128 in flight, in interleaved pairs -----------------------------------------
+// The runs above measure the echo and Quiver minutes apart, and this machine's speed drifts by
+// 15–20% in minutes (two runs of this benchmark at 01:41 and 01:43 on 2026-11-26 gave 76% and
+// 51%). Pairs of back-to-back runs share the machine's state, their order alternating; the median
+// of their ratios is what the target is judged on.
+const pairs = [];
+for (let i = 0; i < pairCount; i++) {
+  const runEcho = () => scenario({ ...echoOpts, name: `bare echo (pair ${i + 1})`, c: 4, m: 32 });
+  const runQuiver = () => scenario({ ...q('mlp'), name: `Quiver ModelInfer (pair ${i + 1})`, c: 4, m: 32 });
+  let echoRun;
+  let quiverRun;
+  if (i % 2 === 0) {
+    echoRun = await runEcho();
+    quiverRun = await runQuiver();
+  } else {
+    quiverRun = await runQuiver();
+    echoRun = await runEcho();
+  }
+  pairs.push({ echo: echoRun.rps, quiver: quiverRun.rps, share: (100 * quiverRun.rps) / echoRun.rps });
+}
+await stop(echo);
+const pairShares = pairs.map((p) => p.share).sort((a, b) => a - b);
+const medianShare =
+  pairShares.length % 2
+    ? pairShares[(pairShares.length - 1) / 2]
+    : (pairShares[pairShares.length / 2 - 1] + pairShares[pairShares.length / 2]) / 2;
+results.pairs = { pairs, medianShare };
+
 // ---- 6. POST /v1/deployments under load (accepted = 202 with the operation) -------------------
 
 /** Waits for the rollouts queued by the deploys to run, so the next measurement is not of a busy worker. */
@@ -554,7 +584,10 @@ lines.push('');
 lines.push('| measure | value | target | |');
 lines.push('|---|---|---|---|');
 lines.push(
-  `| ModelInfer throughput vs bare echo, 128 in flight | ${fmt(shareQuiver, 0)}% | ≥ ${TARGETS.share}% | ${ok(shareQuiver >= TARGETS.share)} |`,
+  `| ModelInfer throughput vs bare echo, 128 in flight, median of ${pairs.length} interleaved pairs | ${fmt(medianShare, 0)}% (pairs: ${pairs.map((p) => `${fmt(p.share, 0)}%`).join(', ')}) | ≥ ${TARGETS.share}% | ${ok(medianShare >= TARGETS.share)} |`,
+);
+lines.push(
+  `| ModelInfer throughput vs bare echo, 128 in flight, the runs above (minutes apart) | ${fmt(shareQuiver, 0)}% | - | |`,
 );
 lines.push(
   `| ModelInfer with batching and no added wait (32 / 0 µs) vs bare echo, 128 in flight | ${fmt(shareMerged, 0)}%, p99 ${ms(merged128.p99)} ms | ≥ ${TARGETS.share}% | ${ok(shareMerged >= TARGETS.share)} |`,
