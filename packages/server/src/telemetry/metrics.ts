@@ -65,6 +65,11 @@ export class Metrics implements ServingMetrics {
     string,
     { count: { inc(): void }; duration: { observe(v: number): void } }
   >();
+  readonly #grpcChildren = new Map<
+    string,
+    { count: { inc(): void }; duration: { observe(v: number): void } }
+  >();
+  readonly #inferenceChildren = new Map<string, { observe(v: number): void }>();
   readonly #grpcRequests: Counter<'method' | 'code'>;
   readonly #grpcDuration: Histogram<'method'>;
   readonly #inference: Histogram<'deployment' | 'version'>;
@@ -276,12 +281,29 @@ export class Metrics implements ServingMetrics {
   }
 
   grpcRequest(method: string, code: string, seconds: number): void {
-    this.#grpcRequests.inc({ method, code });
-    this.#grpcDuration.observe({ method }, seconds);
+    // Cached children, as for HTTP: methods × status codes is a small, fixed set.
+    const key = `${method} ${code}`;
+    let child = this.#grpcChildren.get(key);
+    if (!child) {
+      child = {
+        count: this.#grpcRequests.labels({ method, code }),
+        duration: this.#grpcDuration.labels({ method }),
+      };
+      this.#grpcChildren.set(key, child);
+    }
+    child.count.inc();
+    child.duration.observe(seconds);
   }
 
   inference(deployment: string, version: string, seconds: number): void {
-    this.#inference.observe({ deployment, version }, seconds);
+    // One child per deployment and version: the series the histogram keeps anyway.
+    const key = `${deployment} ${version}`;
+    let child = this.#inferenceChildren.get(key);
+    if (!child) {
+      child = this.#inference.labels({ deployment, version });
+      this.#inferenceChildren.set(key, child);
+    }
+    child.observe(seconds);
   }
 
   batch(rows: number): void {

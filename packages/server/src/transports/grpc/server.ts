@@ -325,24 +325,41 @@ function unary<Req, Res>(
   fn: (request: Req, ctx: CallContext) => Res | Promise<Res>,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    let ctx = grpcCallContext(call);
+    const ctx = grpcCallContext(call);
     if (admission && !admission.enter()) {
       callback(toGrpcError(overloaded(admission.limit), ctx.requestId));
       return;
     }
-    Promise.resolve()
-      .then(async () => {
-        ctx = { ...ctx, actor: await admit(access, method, call, ctx.requestId) };
-        rejectMalformed(call.request);
-        return fn(call.request, ctx);
-      })
-      .then(
-        (response) => callback(null, response),
-        (err: unknown) => callback(toGrpcError(err, ctx.requestId, logger)),
-      )
-      .catch((err: unknown) => logger.error({ err, request_id: ctx.requestId }, 'gRPC answer failed'))
-      .finally(() => admission?.leave());
+    void answer(call, callback, ctx);
   };
+
+  // One async function per call (not a chain of promises): the answer, or the error, is sent once.
+  async function answer(
+    call: grpc.ServerUnaryCall<Req, Res>,
+    callback: grpc.sendUnaryData<Res>,
+    ctx: CallContext,
+  ): Promise<void> {
+    let response: Res;
+    try {
+      ctx = { ...ctx, actor: await admit(access, method, call, ctx.requestId) };
+      rejectMalformed(call.request);
+      response = await fn(call.request, ctx);
+    } catch (err) {
+      admission?.leave();
+      send(() => callback(toGrpcError(err, ctx.requestId, logger)), ctx);
+      return;
+    }
+    admission?.leave();
+    send(() => callback(null, response), ctx);
+  }
+
+  function send(answer: () => void, ctx: CallContext): void {
+    try {
+      answer();
+    } catch (err) {
+      logger.error({ err, request_id: ctx.requestId }, 'gRPC answer failed');
+    }
+  }
 }
 
 interface ModelRef {
