@@ -1,4 +1,4 @@
-import { hash, verify as verifySignature } from 'node:crypto';
+import { hash, randomBytes, verify as verifySignature } from 'node:crypto';
 
 /**
  * The audit log's hash chain, pure: the canonical form of an event, its hash, and a verifier
@@ -73,6 +73,36 @@ export function hashEvent(event: AuditEventBody): string {
 export function seal(head: ChainHead, body: Omit<AuditEventBody, 'seq' | 'prev_hash'>): AuditEvent {
   const event: AuditEventBody = { ...body, seq: head.seq + 1, prev_hash: head.hash };
   return { ...event, hash: hashEvent(event) };
+}
+
+/**
+ * What `hashEvent` hashes, cut where the head's seq and hash go, for a sealer that learns the
+ * head later (PostgreSQL seals at commit, in the database): for every head,
+ * `hash ‖ before ‖ hash ‖ between ‖ (seq + 1) ‖ after` is exactly `prev_hash ‖ canonical(event)`
+ * of the event sealed onto it, so the chain and its verification are the same either way.
+ */
+export interface SealParts {
+  before: string;
+  between: string;
+  after: string;
+}
+
+export function sealParts(body: Omit<AuditEventBody, 'seq' | 'prev_hash'>): SealParts {
+  const plain = canonicalJson(body);
+  // Placeholders no field of this event contains: the cuts fall exactly on the two values.
+  let mark: string;
+  do mark = randomBytes(12).toString('hex');
+  while (plain.includes(mark));
+  const text = canonicalJson({ ...body, prev_hash: `${mark}p`, seq: `${mark}s` });
+  const [before, rest] = text.split(`"${mark}p"`) as [string, string];
+  const [between, after] = rest.split(`"${mark}s"`) as [string, string];
+  // prev_hash is lowercase hex and seq a safe integer: JSON writes them as '"' + hex + '"' and digits.
+  return { before: `${before}"`, between: `"${between}`, after };
+}
+
+/** The text `hashEvent` hashes for `parts` sealed onto `head` (the JavaScript twin of the database's sealer). */
+export function sealedText(head: ChainHead, parts: SealParts): string {
+  return `${head.hash}${parts.before}${head.hash}${parts.between}${head.seq + 1}${parts.after}`;
 }
 
 /** What a checkpoint signature covers (canonical JSON of seq, hash, time and key id). */

@@ -1,4 +1,4 @@
-import type { AuditCheckpoint, AuditEvent, ChainHead } from '../domain/audit-chain.js';
+import type { AuditCheckpoint, AuditEvent, AuditEventBody, ChainHead } from '../domain/audit-chain.js';
 
 /** What an audit event says happened to a request: done, refused by access control, or failed. */
 export const AUDIT_OUTCOMES = ['success', 'denied', 'failed'] as const;
@@ -56,14 +56,21 @@ export interface AuditKey {
 }
 
 /**
- * Storage of the audit chain. Appends run in the caller's transaction: `lockHead` first (it
- * serialises appenders until the transaction ends), then `insert` the event sealed onto it.
+ * Storage of the audit chain. Appends run in the caller's transaction, so that a change and its
+ * event commit together or not at all.
  */
 export interface AuditRepository {
+  /**
+   * Appends an event, sealed onto the chain's head (seq, prev_hash, hash) in this transaction:
+   * at once under the head's lock, or, where the store seals at commit (PostgreSQL), by the
+   * database as the transaction commits. Either way the sealed event is what `seal` gives.
+   */
+  append(body: Omit<AuditEventBody, 'seq' | 'prev_hash'>): Promise<void>;
   /** The chain's head, locked against other appenders until the transaction ends. */
   lockHead(): Promise<ChainHead>;
   /** The head without a lock (verification bounds its walk with it). */
   head(): Promise<ChainHead>;
+  /** Inserts an event as given (already sealed): restores and tests; appenders use `append`. */
   insert(event: AuditEvent): Promise<void>;
   /** Events matching `filter` after (or before, when `desc`) seq `after`, in seq order. */
   list(filter: AuditFilter, after: number | null, desc: boolean, limit: number): Promise<AuditEvent[]>;

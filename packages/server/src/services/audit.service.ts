@@ -5,7 +5,6 @@ import {
   type ChainVerification,
   checkpointPayload,
   checkpointSignatureValid,
-  seal,
   verifyChain,
 } from '../domain/audit-chain.js';
 import { QuiverError } from '../domain/errors.js';
@@ -276,8 +275,8 @@ export class AuditService implements MutationObserver, AuditSink {
   }
 
   async #append(repos: Repositories, entry: AuditEntry): Promise<void> {
-    const head = await repos.audit.lockHead();
-    // Taken under the head lock, so times never go backwards along the chain of one database.
+    // The time of the change; along the chain it may step back by the time two concurrent
+    // transactions took to commit (PostgreSQL seals at commit; SQLite writes one at a time).
     const body: Omit<AuditEventBody, 'seq' | 'prev_hash'> = {
       time: rfc3339(this.deps.clock.now()),
       principal: clean(entry.principal),
@@ -295,7 +294,7 @@ export class AuditService implements MutationObserver, AuditSink {
           ? null
           : (JSON.parse(JSON.stringify(entry.details)) as Record<string, unknown>),
     };
-    await repos.audit.insert(seal(head, body));
+    await repos.audit.append(body);
   }
 }
 

@@ -1,8 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signerOf } from '../../src/adapters/fs/audit-signing-key.js';
-import type { SqlStore } from '../../src/adapters/sql/store.js';
+import { postgresDialect } from '../../src/adapters/sql/dialects/postgres.js';
+import { sqliteDialect } from '../../src/adapters/sql/dialects/sqlite.js';
+import { SqlStore } from '../../src/adapters/sql/store.js';
 import { type AuditEvent, seal } from '../../src/domain/audit-chain.js';
 import { PageTokenCodec } from '../../src/domain/page-token.js';
 import type { AuditEntry } from '../../src/ports/audit.js';
@@ -10,7 +13,7 @@ import { AuditService } from '../../src/services/audit.service.js';
 import type { CallContext } from '../../src/services/context.js';
 import { Mutations } from '../../src/services/mutations.js';
 import { expectQuiverError, MINUTE, T0 } from '../support/builders.js';
-import { type Backend, backends, testStore } from '../support/databases.js';
+import { type Backend, backends, POSTGRES_URL, testStore } from '../support/databases.js';
 
 const BACKENDS = await backends();
 const ctx: CallContext = { actor: { principal: 'auditor' }, requestId: 'req-audit' };
@@ -78,7 +81,7 @@ describe.each(BACKENDS)('audit log storage (%s)', (backend) => {
       (await audit.list(ctx, { action: 'CreateVersion', page_size: 1000 })).items.concat(
         (await audit.list(ctx, { action: 'TransitionVersion', page_size: 1000 })).items,
       );
-    return { store, audit, rows, setNow: (t: number) => (now = t) };
+    return { store, audit, rows, db: opened.db, setNow: (t: number) => (now = t) };
   }
 
   it('appends events numbered 1, 2, 3… each chained to the one before', async () => {
@@ -155,6 +158,74 @@ describe.each(BACKENDS)('audit log storage (%s)', (backend) => {
     }
     expect((await audit.list(ctx, {})).items[0]!.principal).toBe('alice');
     expect(await audit.verify(ctx)).toMatchObject({ valid: true, checkpoints_checked: 1 });
+  });
+
+  it('seals the appends of two instances on one database into one chain, in commit order', async () => {
+    const { store, audit, db } = await seeded(1);
+    const other = await SqlStore.open(
+      backend === 'sqlite'
+        ? sqliteDialect(join(db.config.dataDir, 'quiver.db'))
+        : postgresDialect({ url: POSTGRES_URL, schema: db.schema!, poolSize: 10 }),
+    );
+    try {
+      const second = new AuditService({
+        store: other,
+        clock: { now: () => T0 },
+        tokens: new PageTokenCodec('secret'),
+        signer: signerOf(generateKeyPairSync('ed25519').privateKey),
+        mutations: new Mutations(other, () => T0),
+        checkpointIntervalMs: 0,
+      });
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? audit : second).record(entry(i + 1))),
+      );
+      const { items } = await audit.list(ctx, { page_size: 100 });
+      expect(items.map((e) => e.seq)).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
+      expect(new Set(items.map((e) => e.request_id)).size).toBe(41);
+      expect(await audit.verify(ctx)).toMatchObject({ valid: true, events_checked: 42 });
+      if (backend === 'postgres') {
+        const pending = await sql<{ n: number }>`select count(*)::int as n from audit_pending`.execute(
+          store.db,
+        );
+        expect(pending.rows[0]!.n).toBe(0);
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('writes no event for a transaction that rolls back, and seals several of one transaction in order', async () => {
+    const { store, audit } = await seeded(1);
+    const body = (i: number) => ({
+      time: new Date(T0 + i).toISOString(),
+      principal: 'p',
+      action: `A${i}`,
+      resource: 'r',
+      outcome: 'success',
+      permission: null,
+      request_id: `tx-${i}`,
+      trace_id: null,
+      client_address: null,
+      change_digest: null,
+      details: { i, text: '"prev_hash":"ü' },
+    });
+    await expect(
+      store.write(async (repos) => {
+        await repos.audit.append(body(1));
+        throw new Error('the change fails');
+      }),
+    ).rejects.toThrow('the change fails');
+    await store.write(async (repos) => {
+      await repos.audit.append(body(2));
+      await repos.audit.append(body(3));
+    });
+    const { items } = await audit.list(ctx, { page_size: 10 });
+    expect(items.map((e) => [e.seq, e.request_id])).toEqual([
+      [1, 'req-0'],
+      [2, 'tx-2'],
+      [3, 'tx-3'],
+    ]);
+    expect(await audit.verify(ctx)).toMatchObject({ valid: true });
   });
 
   describe('names the first invalid event after tampering in the database', () => {

@@ -11,6 +11,8 @@ import {
   GENESIS_HASH,
   hashEvent,
   seal,
+  sealedText,
+  sealParts,
   verifyChain,
 } from '../../src/domain/audit-chain.js';
 
@@ -98,6 +100,29 @@ describe('event hash', () => {
           // The two-step form the chain was defined with (and earlier releases computed).
           const stepwise = createHash('sha256').update(prev).update(canonicalJson(event)).digest('hex');
           expect(hashEvent(event)).toBe(stepwise);
+        },
+      ),
+    );
+  });
+});
+
+describe('seal parts (the chain sealed by the database, at commit)', () => {
+  it('rebuild exactly the text the event hash covers, whatever the head and the fields', () => {
+    // Hostile fields included: quotes, backslashes, the key names themselves, non-ASCII text.
+    const tricky = fc.constantFrom('"prev_hash":"', '"seq":', '\\', 'ünïcødé ✓', '{"a":1}', '');
+    fc.assert(
+      fc.property(
+        body,
+        fc.option(tricky, { nil: undefined }),
+        fc.stringMatching(/^[0-9a-f]{64}$/),
+        fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER - 1 }),
+        (b, trick, prev, seq) => {
+          const fields = { ...b, ...(trick === undefined ? {} : { resource: trick, principal: trick }) };
+          const withTime = { ...fields, time: new Date(T0).toISOString() };
+          const event = seal({ seq, hash: prev }, withTime);
+          const text = sealedText({ seq, hash: prev }, sealParts(withTime));
+          expect(text).toBe(prev + canonicalJson({ ...withTime, seq: seq + 1, prev_hash: prev }));
+          expect(createHash('sha256').update(text).digest('hex')).toBe(event.hash);
         },
       ),
     );

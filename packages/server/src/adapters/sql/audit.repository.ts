@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { AuditCheckpoint, AuditEvent, ChainHead } from '../../domain/audit-chain.js';
-import { canonicalJson } from '../../domain/audit-chain.js';
+import type { AuditCheckpoint, AuditEvent, AuditEventBody, ChainHead } from '../../domain/audit-chain.js';
+import { canonicalJson, seal, sealParts } from '../../domain/audit-chain.js';
 import { rfc3339 } from '../../domain/resources.js';
 import type { AuditFilter, AuditKey, AuditRepository } from '../../ports/audit.js';
 import type { SqlDialect } from './dialects/dialect.js';
@@ -30,21 +30,26 @@ export class SqlAuditRepository implements AuditRepository {
       .executeTakeFirstOrThrow();
   }
 
+  async append(body: Omit<AuditEventBody, 'seq' | 'prev_hash'>): Promise<void> {
+    if (this.d.auditSealing === 'append') {
+      await this.insert(seal(await this.lockHead(), body));
+      return;
+    }
+    // The deferred trigger of audit_pending seals it onto the head as this transaction commits.
+    const parts = sealParts(body);
+    await INSERT_PENDING.run(this.db, this.d, {
+      ...eventColumns(body),
+      seal_before: parts.before,
+      seal_between: parts.between,
+      seal_after: parts.after,
+    });
+  }
+
   async insert(e: AuditEvent): Promise<void> {
     // The trigger moves audit_head to this event within the same statement.
     await INSERT_EVENT.run(this.db, this.d, {
       seq: e.seq,
-      time: Date.parse(e.time),
-      principal: e.principal,
-      action: e.action,
-      resource: e.resource,
-      outcome: e.outcome,
-      permission: e.permission,
-      request_id: e.request_id,
-      trace_id: e.trace_id,
-      client_address: e.client_address,
-      change_digest: e.change_digest,
-      details: e.details === null ? null : canonicalJson(e.details),
+      ...eventColumns(e),
       prev_hash: e.prev_hash,
       hash: e.hash,
     });
@@ -148,6 +153,23 @@ function toEvent(row: EventRow): AuditEvent {
   };
 }
 
+/** The columns of an event's recorded fields, whether sealed yet or not. */
+function eventColumns(e: Omit<AuditEventBody, 'seq' | 'prev_hash'>) {
+  return {
+    time: Date.parse(e.time),
+    principal: e.principal,
+    action: e.action,
+    resource: e.resource,
+    outcome: e.outcome,
+    permission: e.permission,
+    request_id: e.request_id,
+    trace_id: e.trace_id,
+    client_address: e.client_address,
+    change_digest: e.change_digest,
+    details: e.details === null ? null : canonicalJson(e.details),
+  };
+}
+
 /** Text that is not JSON (written behind Quiver's back) is kept visible; its event then fails its hash. */
 function parseDetails(text: string): Record<string, unknown> {
   try {
@@ -180,3 +202,11 @@ const EVENT_COLUMNS = [
 ] as const satisfies readonly (keyof EventRow)[];
 
 const INSERT_EVENT = preparedInsert<EventRow>('audit_events', EVENT_COLUMNS);
+
+type PendingRow = Omit<Selectable<Database['audit_pending']>, 'id'>;
+const INSERT_PENDING = preparedInsert<PendingRow>('audit_pending', [
+  ...EVENT_COLUMNS.filter((c) => c !== 'seq' && c !== 'prev_hash' && c !== 'hash'),
+  'seal_before',
+  'seal_between',
+  'seal_after',
+]);

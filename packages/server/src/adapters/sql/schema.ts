@@ -203,6 +203,27 @@ export interface Database {
     hash: string;
   };
   audit_head: { id: number; seq: number; hash: string };
+  /**
+   * PostgreSQL only: events written by transactions still running, sealed onto the chain (moved to
+   * audit_events) by a deferred trigger as each transaction commits. Always empty between them.
+   */
+  audit_pending: {
+    id: Generated<number>;
+    time: number;
+    principal: string;
+    action: string;
+    resource: string;
+    outcome: string;
+    permission: string | null;
+    request_id: string;
+    trace_id: string | null;
+    client_address: string | null;
+    change_digest: string | null;
+    details: string | null;
+    seal_before: string;
+    seal_between: string;
+    seal_after: string;
+  };
   audit_checkpoints: { seq: number; hash: string; time: number; key_id: string; signature: string };
   audit_keys: { key_id: string; public_key: string; create_time: number };
   jobs: {

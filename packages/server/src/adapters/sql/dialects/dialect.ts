@@ -42,6 +42,15 @@ export interface SqlDialect {
   appendOnly(table: string): RawBuilder<unknown>[];
   /** DDL of a trigger copying `columns` of every row inserted into `table` onto every row of `target` (one). */
   mirrorInserts(table: string, target: string, columns: readonly string[]): RawBuilder<unknown>[];
+  /**
+   * Where the audit chain is sealed. 'append': the appender locks the head, seals the event and
+   * inserts it (SQLite, whose single writer holds the database anyway). 'commit': the appender
+   * inserts the event into audit_pending and a deferred trigger seals it as the transaction
+   * commits (PostgreSQL), so the head's lock is held for the commit alone, not across round trips.
+   */
+  readonly auditSealing: 'append' | 'commit';
+  /** DDL of sealing at commit (the table, its trigger and function); none where sealing is at append. */
+  sealAuditAtCommit(): RawBuilder<unknown>[];
   isUniqueViolation(err: unknown): boolean;
   /** Errors that mean "the database is busy or away": retry later, answer UNAVAILABLE. */
   isUnavailable(err: unknown): boolean;

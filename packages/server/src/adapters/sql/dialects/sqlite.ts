@@ -118,6 +118,8 @@ export function sqliteDialect(file: string, options: SqliteOptions = {}): SqlDia
         `create trigger ${table}_to_${target} after insert on ${table} begin update ${target} set ${columns.map((c) => `${c} = new.${c}`).join(', ')}; end`,
       ),
     ],
+    auditSealing: 'append',
+    sealAuditAtCommit: () => [],
     isUniqueViolation: (err) => {
       const code = errorCode(err);
       return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';

@@ -6,6 +6,7 @@ import * as m003 from './003-audit.js';
 import * as m004 from './004-iam.js';
 import * as m005 from './005-lineage.js';
 import * as m006 from './006-version-status-index.js';
+import * as m007 from './007-audit-seal-at-commit.js';
 
 type Step = { up(db: Kysely<unknown>, d: SqlDialect): Promise<void> };
 
@@ -17,6 +18,7 @@ const STEPS: Record<string, Step> = {
   '004-iam': m004,
   '005-lineage': m005,
   '006-version-status-index': m006,
+  '007-audit-seal-at-commit': m007,
 };
 
 /** Hands Kysely's Migrator the migrations, each bound to the dialect (the one place DDL may differ). */

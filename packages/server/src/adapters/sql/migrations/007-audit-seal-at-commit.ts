@@ -1,0 +1,11 @@
+import type { Kysely } from 'kysely';
+import type { SqlDialect } from '../dialects/dialect.js';
+
+/**
+ * PostgreSQL seals audit events as their transaction commits (ADR 008): appenders no longer lock
+ * the chain's head from their first statement to their commit, which made every write of every
+ * instance queue behind the one holding it. SQLite keeps sealing at append (no DDL here).
+ */
+export async function up(db: Kysely<unknown>, d: SqlDialect): Promise<void> {
+  for (const statement of d.sealAuditAtCommit()) await statement.execute(db);
+}
