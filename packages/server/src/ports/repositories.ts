@@ -87,6 +87,11 @@ export interface ModelRepository {
   countVersions(pk: number, excludingStatus: VersionStatus): Promise<number>;
   /** Reserves the next version number; serialises concurrent creators on the model row. */
   nextVersion(pk: number, time: number): Promise<number>;
+  /**
+   * `nextVersion` of the model named by namespace and id, in one statement: its key as it is
+   * after the claim (`latest_version` is the number claimed), or undefined when there is no such model.
+   */
+  claimVersion(namespace: string, modelId: string, time: number): Promise<ModelKey | undefined>;
   /** Marks the model changed (its aliases moved): bumps revision and update_time. */
   touch(pk: number, time: number): Promise<void>;
 }

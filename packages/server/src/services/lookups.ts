@@ -9,8 +9,19 @@ export async function requireModel(repos: Repositories, namespace: string, model
   assertId('model', model);
   const key = await repos.models.key(namespace, model);
   if (key) return key;
-  if ((await repos.namespaces.pkOf(namespace)) === undefined) throw namespaceNotFound(namespace);
-  throw modelNotFound(namespace, model);
+  throw await missingModel(repos, namespace, model);
+}
+
+/** The error for a model that is not there: its namespace missing, or the model itself. */
+export async function missingModel(
+  repos: Repositories,
+  namespace: string,
+  model: string,
+): Promise<QuiverError> {
+  assertId('namespace', namespace);
+  assertId('model', model);
+  if ((await repos.namespaces.pkOf(namespace)) === undefined) return namespaceNotFound(namespace);
+  return modelNotFound(namespace, model);
 }
 
 export function modelNotFound(namespace: string, model: string): QuiverError {

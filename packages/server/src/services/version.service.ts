@@ -8,6 +8,7 @@ import {
 } from '../domain/lifecycle.js';
 import { checkLineageRequest } from '../domain/lineage.js';
 import {
+  assertId,
   formatVersionRef,
   modelName,
   parseVersionName,
@@ -37,6 +38,7 @@ import { recordLineage } from './lineage-record.js';
 import { listPage } from './listing.js';
 import {
   checkEtag,
+  missingModel,
   requireModel,
   requireVersion,
   resolveRef,
@@ -100,9 +102,13 @@ export class VersionService {
       ctx,
       { action: 'CreateVersion', resource: modelName(namespace, model), request: request },
       async (repos) => {
-        const key = await requireModel(repos, namespace, model);
+        assertId('namespace', namespace);
+        assertId('model', model);
         const time = clock.now();
-        const version = await repos.models.nextVersion(key.pk, time);
+        const key = await repos.models.claimVersion(namespace, model, time);
+        // No such model: the lookup names what is missing, the namespace or the model.
+        if (!key) throw await missingModel(repos, namespace, model);
+        const version = key.latest_version;
         const uid = ids.uid();
         const status: VersionStatus = 'registered';
         const created_by = ctx.actor.principal;

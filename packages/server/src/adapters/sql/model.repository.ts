@@ -154,6 +154,15 @@ export class SqlModelRepository implements ModelRepository {
     return row.latest_version;
   }
 
+  async claimVersion(namespace: string, modelId: string, time: number): Promise<ModelKey | undefined> {
+    const [row] = await CLAIM_VERSION.run<Omit<ModelKey, 'namespace'>>(this.db, this.d, {
+      namespace,
+      modelId,
+      time,
+    });
+    return row && { ...row, namespace };
+  }
+
   async touch(pk: number, time: number): Promise<void> {
     await this.db
       .updateTable('models')
@@ -195,6 +204,29 @@ const MODEL_KEY = new PreparedStatement<{ namespace: string; modelId: string }>(
       ])
       .where('namespaces.namespace_id', '=', p.namespace)
       .where('models.model_id', '=', p.modelId),
+);
+
+// Creating a version finds its model and claims the next number in one round trip.
+const CLAIM_VERSION = new PreparedStatement<{ namespace: string; modelId: string; time: number }>(
+  'models.claimVersion',
+  ['namespace', 'modelId', 'time'],
+  (db, p) =>
+    db
+      .updateTable('models')
+      .set((eb) => ({
+        latest_version: eb('latest_version', '+', 1),
+        revision: eb('revision', '+', 1),
+        update_time: p.time,
+      }))
+      .where('id', '=', (eb) =>
+        eb
+          .selectFrom('models as m')
+          .innerJoin('namespaces', 'namespaces.id', 'm.namespace_pk')
+          .select('m.id')
+          .where('namespaces.namespace_id', '=', p.namespace)
+          .where('m.model_id', '=', p.modelId),
+      )
+      .returning(['id as pk', 'uid', 'namespace_pk', 'model_id', 'revision', 'latest_version']),
 );
 
 const NEXT_VERSION = new PreparedStatement<{ pk: number; time: number }>(
