@@ -115,6 +115,8 @@ export interface NewDeployment {
   uid: string;
   deployment_id: string;
   model_pk: number;
+  /** `namespaces/{ns}/models/{model}` of `model_pk`, as the caller looked it up (the record returned shows it). */
+  model: string;
   traffic: TrafficTarget[];
   replicas: number;
   batching: BatchingConfig | null;

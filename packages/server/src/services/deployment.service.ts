@@ -9,7 +9,7 @@ import {
   type TrafficInput,
 } from '../domain/deployments.js';
 import { QuiverError } from '../domain/errors.js';
-import { parseModelName, versionName } from '../domain/names.js';
+import { modelName, parseModelName, versionName } from '../domain/names.js';
 import { GLOBAL, visibleTo } from '../domain/permissions.js';
 import { etagOf, rfc3339 } from '../domain/resources.js';
 import type { Clock, Ids } from '../ports/clock.js';
@@ -113,6 +113,7 @@ export class DeploymentService {
           uid: ids.uid(),
           deployment_id,
           model_pk: key.pk,
+          model: modelName(key.namespace, key.model_id),
           traffic,
           replicas: spec.replicas,
           batching: spec.batching,

@@ -859,6 +859,7 @@ describe.each(BACKENDS)('storage repositories (%s)', (backend) => {
               uid: `00000000-0000-7000-8000-${String(i).padStart(12, '0')}`,
               deployment_id: unique('dep'),
               model_pk: m.pk,
+              model: `namespaces/${m.ns}/models/${m.model}`,
               traffic: [{ version: '1', percent: 100 }],
               replicas: 1,
               batching: null,
@@ -881,6 +882,9 @@ describe.each(BACKENDS)('storage repositories (%s)', (backend) => {
         from = { time: last.update_time, pk: last.pk };
       }
       expect(seen).toEqual(expected);
+      // What create returned (without reading the row back) is what the row holds.
+      const stored = await read((r) => r.deployments.getMany(made.map((d) => d.deployment_id)));
+      expect([...stored].sort((a, b) => a.pk - b.pk)).toEqual([...made].sort((a, b) => a.pk - b.pk));
       // Starting at a time includes the changes made at that very time.
       const fromMiddle = await read((r) => r.deployments.changedSince({ time: base + 1, pk: 0 }, 100));
       expect(fromMiddle.filter((d) => made.some((x) => x.pk === d.pk))).toHaveLength(5);

@@ -18,12 +18,14 @@ describe.each(BACKENDS)('inference deployment table (%s)', (backend) => {
   let ctx: Awaited<ReturnType<typeof testStore>>;
   let inference: InferenceService;
   let modelPk: number;
+  let modelPath: string;
   let seq = 0;
 
   beforeAll(async () => {
     ctx = await testStore(backend);
     const ns = newNamespace();
     const model = newModel(0);
+    modelPath = `namespaces/${ns.namespace_id}/models/${model.model_id}`;
     modelPk = await ctx.store.write(async (r) => {
       await r.namespaces.create(ns);
       await r.models.create({ ...model, namespace_pk: (await r.namespaces.pkOf(ns.namespace_id))! });
@@ -51,6 +53,7 @@ describe.each(BACKENDS)('inference deployment table (%s)', (backend) => {
           uid: `00000000-0000-7000-9000-${String(seq).padStart(12, '0')}`,
           deployment_id: `d${seq}`,
           model_pk: modelPk,
+          model: modelPath,
           traffic: [{ version: '1', percent: 100 }],
           replicas: 1,
           batching: null,

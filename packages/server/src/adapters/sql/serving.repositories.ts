@@ -325,8 +325,9 @@ export class SqlDeploymentRepository implements DeploymentRepository {
   }
 
   async create(input: NewDeployment): Promise<DeploymentRecord> {
+    let rows: { pk: number }[];
     try {
-      await CREATE_DEPLOYMENT.run(this.db, this.d, {
+      rows = await CREATE_DEPLOYMENT.run<{ pk: number }>(this.db, this.d, {
         uid: input.uid,
         deployment_id: input.deployment_id,
         model_pk: input.model_pk,
@@ -341,7 +342,21 @@ export class SqlDeploymentRepository implements DeploymentRepository {
         details: { resource: `deployments/${input.deployment_id}` },
       });
     }
-    return (await this.get(input.deployment_id))!;
+    // What the row now holds, without reading it back.
+    return {
+      pk: rows[0]!.pk,
+      uid: input.uid,
+      deployment_id: input.deployment_id,
+      model_pk: input.model_pk,
+      model: input.model,
+      traffic: input.traffic,
+      resolved: [],
+      replicas: input.replicas,
+      batching: input.batching,
+      ...NEW_DEPLOYMENT,
+      create_time: input.time,
+      update_time: input.time,
+    };
   }
 
   async get(deploymentId: string): Promise<DeploymentRecord | undefined> {
@@ -496,6 +511,15 @@ const GET_DEPLOYMENT = new PreparedStatement<{ deploymentId: string }>(
   (db, p) => selectDeployments(db).where('deployments.deployment_id', '=', p.deploymentId),
 );
 
+/** The state of every new deployment. */
+const NEW_DEPLOYMENT = {
+  status: 'pending',
+  status_message: 'waiting for a worker',
+  generation: 1,
+  observed_generation: 0,
+  revision: 1,
+} as const;
+
 const CREATE_DEPLOYMENT = new PreparedStatement<{
   uid: string;
   deployment_id: string;
@@ -508,22 +532,21 @@ const CREATE_DEPLOYMENT = new PreparedStatement<{
   'deployments.create',
   ['uid', 'deployment_id', 'model_pk', 'traffic', 'replicas', 'batching', 'time'],
   (db, p) =>
-    db.insertInto('deployments').values({
-      uid: p.uid,
-      deployment_id: p.deployment_id,
-      model_pk: p.model_pk,
-      traffic: p.traffic,
-      resolved: '[]',
-      replicas: p.replicas,
-      batching: p.batching,
-      status: 'pending',
-      status_message: 'waiting for a worker',
-      generation: 1,
-      observed_generation: 0,
-      create_time: p.time,
-      update_time: p.time,
-      revision: 1,
-    }),
+    db
+      .insertInto('deployments')
+      .values({
+        uid: p.uid,
+        deployment_id: p.deployment_id,
+        model_pk: p.model_pk,
+        traffic: p.traffic,
+        resolved: '[]',
+        replicas: p.replicas,
+        batching: p.batching,
+        ...NEW_DEPLOYMENT,
+        create_time: p.time,
+        update_time: p.time,
+      })
+      .returning('id as pk'),
 );
 
 const ENQUEUE_JOB = new PreparedStatement<{
