@@ -228,6 +228,25 @@ describe.each(BACKENDS)('audit log storage (%s)', (backend) => {
     expect(await audit.verify(ctx)).toMatchObject({ valid: true });
   });
 
+  it.runIf(backend === 'postgres')(
+    'keeps the pending table of sealing at commit empty and small (housekeeping vacuums it)',
+    async () => {
+      const { store, audit } = await seeded(1);
+      await Promise.all(Array.from({ length: 300 }, (_, i) => audit.record(entry(i + 1))));
+      const size = async () =>
+        (
+          await sql<{ n: number; bytes: number }>`select (select count(*) from audit_pending)::int as n,
+            pg_relation_size('audit_pending')::int as bytes`.execute(store.db)
+        ).rows[0]!;
+      // 300 rows inserted and deleted: none left, but their dead versions fill pages.
+      expect(await size()).toMatchObject({ n: 0 });
+      expect((await size()).bytes).toBeGreaterThan(0);
+      await store.housekeep();
+      expect(await size()).toEqual({ n: 0, bytes: 0 });
+      expect(await audit.verify(ctx)).toMatchObject({ valid: true, events_checked: 301 });
+    },
+  );
+
   describe('names the first invalid event after tampering in the database', () => {
     it('an event modified in place', async () => {
       const { store, audit } = await seeded(6);

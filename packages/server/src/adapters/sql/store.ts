@@ -70,6 +70,8 @@ export class SqlStore implements Store {
   readonly db: Kysely<Database>;
   readonly #repos: Repositories;
   readonly #group: GroupCommit | undefined;
+  #housekeeper: NodeJS.Timeout | undefined;
+  #housekeeping: Promise<void> | undefined;
 
   private constructor(
     readonly sqlDialect: SqlDialect,
@@ -100,7 +102,29 @@ export class SqlStore implements Store {
       await store.db.destroy().catch(() => {});
       throw translate(dialect, err);
     }
+    store.#startHousekeeping();
     return store;
+  }
+
+  #startHousekeeping(): void {
+    const upkeep = this.sqlDialect.housekeeping;
+    if (!upkeep) return;
+    this.#housekeeper = setInterval(() => {
+      if (this.#housekeeping) return;
+      this.#housekeeping = this.housekeep()
+        .catch(() => {
+          // Upkeep is best effort: a busy or unreachable database is tried again next time.
+        })
+        .finally(() => {
+          this.#housekeeping = undefined;
+        });
+    }, upkeep.everyMs);
+    this.#housekeeper.unref();
+  }
+
+  /** Runs the dialect's upkeep now (see `SqlDialect.housekeeping`); periodic while the store is open. */
+  async housekeep(): Promise<void> {
+    for (const statement of this.sqlDialect.housekeeping?.statements ?? []) await statement.execute(this.db);
   }
 
   get dialect() {
@@ -152,6 +176,8 @@ export class SqlStore implements Store {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#housekeeper);
+    await this.#housekeeping;
     await this.db.destroy();
     await this.sqlDialect.close?.();
   }

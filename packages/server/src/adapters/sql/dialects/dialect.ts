@@ -51,6 +51,11 @@ export interface SqlDialect {
   readonly auditSealing: 'append' | 'commit';
   /** DDL of sealing at commit (the table, its trigger and function); none where sealing is at append. */
   sealAuditAtCommit(): RawBuilder<unknown>[];
+  /**
+   * Upkeep the store runs every `everyMs` while open: statements that keep churning tables small
+   * whatever the server's own settings are (PostgreSQL with autovacuum off would let them grow).
+   */
+  readonly housekeeping?: { everyMs: number; statements: RawBuilder<unknown>[] };
   isUniqueViolation(err: unknown): boolean;
   /** Errors that mean "the database is busy or away": retry later, answer UNAVAILABLE. */
   isUnavailable(err: unknown): boolean;

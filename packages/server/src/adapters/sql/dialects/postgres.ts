@@ -107,6 +107,9 @@ export function postgresDialect(options: PostgresOptions): SqlDialect {
           deferrable initially deferred for each row execute function audit_pending_seal()`),
       ];
     },
+    // Every audited write inserts and deletes one audit_pending row: vacuumed here too, so the
+    // table stays a few pages even where autovacuum is off (it is off on some test machines).
+    housekeeping: { everyMs: 30_000, statements: [sql.raw('vacuum audit_pending')] },
     // Concurrent commits already share WAL flushes in PostgreSQL; each write keeps its own transaction.
     groupCommit: false,
     isUniqueViolation: (err) => errorCode(err) === '23505',
