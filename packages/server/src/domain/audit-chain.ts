@@ -88,17 +88,20 @@ export interface SealParts {
 }
 
 export function sealParts(body: Omit<AuditEventBody, 'seq' | 'prev_hash'>): SealParts {
-  const plain = canonicalJson(body);
-  // Placeholders no field of this event contains: the cuts fall exactly on the two values.
-  let mark: string;
-  do mark = randomBytes(12).toString('hex');
-  while (plain.includes(mark));
-  const text = canonicalJson({ ...body, prev_hash: `${mark}p`, seq: `${mark}s` });
-  const [before, rest] = text.split(`"${mark}p"`) as [string, string];
-  const [between, after] = rest.split(`"${mark}s"`) as [string, string];
-  // prev_hash is lowercase hex and seq a safe integer: JSON writes them as '"' + hex + '"' and digits.
-  return { before: `${before}"`, between: `"${between}`, after };
+  // Placeholders for the two values, cut out of the canonical text. Each must occur exactly once
+  // (the event's own fields could hold the fixed one: then a random one is drawn).
+  for (let mark = SEAL_MARK; ; mark = randomBytes(12).toString('hex')) {
+    const text = canonicalJson({ ...body, prev_hash: `${mark}p`, seq: `${mark}s` });
+    const [before, rest, extra] = text.split(`"${mark}p"`);
+    if (rest === undefined || extra !== undefined) continue;
+    const [between, after, more] = rest.split(`"${mark}s"`);
+    if (after === undefined || more !== undefined) continue;
+    // prev_hash is lowercase hex and seq a safe integer: JSON writes them as '"' + hex + '"' and digits.
+    return { before: `${before}"`, between: `"${between}`, after };
+  }
 }
+
+const SEAL_MARK = 'quiver-seal-';
 
 /** The text `hashEvent` hashes for `parts` sealed onto `head` (the JavaScript twin of the database's sealer). */
 export function sealedText(head: ChainHead, parts: SealParts): string {

@@ -228,9 +228,9 @@ describe.each(BACKENDS)('audit log storage (%s)', (backend) => {
     expect(await audit.verify(ctx)).toMatchObject({ valid: true });
   });
 
-  it.runIf(backend === 'postgres')(
-    'keeps the pending table of sealing at commit empty and small (housekeeping vacuums it)',
-    async () => {
+  // PostgreSQL only (no skipped twin on SQLite).
+  if (backend === 'postgres')
+    it('keeps the pending table of sealing at commit empty and small (housekeeping vacuums it)', async () => {
       const { store, audit } = await seeded(1);
       await Promise.all(Array.from({ length: 300 }, (_, i) => audit.record(entry(i + 1))));
       const size = async () =>
@@ -244,8 +244,7 @@ describe.each(BACKENDS)('audit log storage (%s)', (backend) => {
       await store.housekeep();
       expect(await size()).toEqual({ n: 0, bytes: 0 });
       expect(await audit.verify(ctx)).toMatchObject({ valid: true, events_checked: 301 });
-    },
-  );
+    });
 
   describe('names the first invalid event after tampering in the database', () => {
     it('an event modified in place', async () => {

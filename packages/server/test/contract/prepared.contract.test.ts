@@ -1,19 +1,22 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresDialect } from '../../src/adapters/sql/dialects/postgres.js';
 import { PreparedStatement } from '../../src/adapters/sql/prepared.js';
-import type { SqlStore } from '../../src/adapters/sql/store.js';
+import { SqlStore } from '../../src/adapters/sql/store.js';
 import { newNamespace } from '../support/builders.js';
-import { backends, testStore } from '../support/databases.js';
+import { backends, POSTGRES_URL, type TestDatabase, testStore } from '../support/databases.js';
 
 const BACKENDS = await backends();
 
 describe.each(BACKENDS)('prepared statements (%s)', (backend) => {
   let store: SqlStore;
+  let database: TestDatabase;
   let close: () => Promise<void>;
 
   beforeAll(async () => {
-    ({ store, close } = await testStore(backend));
+    ({ store, close, db: database } = await testStore(backend));
   });
+
   afterAll(async () => {
     await close?.();
   });
@@ -102,4 +105,39 @@ describe.each(BACKENDS)('prepared statements (%s)', (backend) => {
       /no bound parameter for other/,
     );
   });
+
+  it('refuses a statement that selects or returns *, whose result type a migration could change', async () => {
+    const star = new PreparedStatement<{ id: string }>('test.namespaces.star', ['id'], (db, p) =>
+      db.selectFrom('namespaces').selectAll('namespaces').where('namespace_id', '=', p.id),
+    );
+    await expect(star.run(store.db, store.sqlDialect, { id: 'x' })).rejects.toThrow(/name the columns/);
+    const counted = new PreparedStatement<{ id: string }>('test.namespaces.count', ['id'], (db, p) =>
+      db
+        .selectFrom('namespaces')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('namespace_id', '=', p.id),
+    );
+    await expect(counted.run(store.db, store.sqlDialect, { id: 'x' })).resolves.toHaveLength(1);
+  });
+
+  // PostgreSQL only (no skipped twin on SQLite).
+  if (backend === 'postgres')
+    it('is parsed once per connection on PostgreSQL (a named statement), other text as before', async () => {
+      const one = await SqlStore.open(
+        postgresDialect({ url: POSTGRES_URL, schema: database.schema!, poolSize: 1 }),
+      );
+      try {
+        const ns = newNamespace();
+        await one.write((r) => r.namespaces.create(ns));
+        for (let i = 0; i < 3; i++) await byId.run(one.db, one.sqlDialect, { id: ns.namespace_id, floor: 0 });
+        // One connection: what it prepared is visible to the next statement on it.
+        const prepared = await sql<{ name: string; statement: string }>`select name, statement
+          from pg_prepared_statements`.execute(one.db);
+        const texts = prepared.rows.filter((r) => r.name.startsWith('quiver_')).map((r) => r.statement);
+        expect(texts.some((t) => t.includes('"namespace_id" = $1'))).toBe(true);
+        expect(new Set(texts).size).toBe(texts.length);
+      } finally {
+        await one.close();
+      }
+    });
 });

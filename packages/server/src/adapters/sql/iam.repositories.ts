@@ -347,5 +347,11 @@ export class SqlPolicyRepository implements PolicyRepository {
 const GET_POLICY = new PreparedStatement<{ namespaceId: string }>(
   'namespace_policies.get',
   ['namespaceId'],
-  (db, p) => db.selectFrom('namespace_policies').selectAll().where('namespace_id', '=', p.namespaceId),
+  // Columns named, not `*`: a named statement's result type must not change under it (a later
+  // migration adding a column would fail it on connections that prepared it before).
+  (db, p) =>
+    db
+      .selectFrom('namespace_policies')
+      .select(['namespace_id', 'separation_of_duties', 'require_approval_for_deploy', 'update_time'])
+      .where('namespace_id', '=', p.namespaceId),
 );

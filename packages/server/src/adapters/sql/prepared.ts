@@ -21,6 +21,11 @@ const templates = new WeakMap<SqlDialect, Map<string, Template>>();
  * version; what runs is exactly the text Kysely produced, through the same executor (the query
  * log, query spans and metrics see it as before).
  *
+ * On PostgreSQL the text also runs as a named statement, parsed and planned once per connection
+ * (see the dialect's `nameStatement`). Such a statement must not change its result type under a
+ * connection (a migration adding a column would fail `select *`), so it names its columns: the
+ * first compile refuses `*`.
+ *
  * `build` receives, for each name in `names`, a marker to use in place of that value. Every
  * marker must reach the compiled statement as a bound parameter; the first compile checks it,
  * so a builder that inlined one (or forgot one) fails at once, not with wrong rows.
@@ -71,11 +76,16 @@ export class PreparedStatement<P extends Record<string, unknown>> {
       return { constant: value };
     });
     const missing = this.names.filter((n) => !seen.has(n));
+    if (/\b(?:select|returning)\s+(?:"[^"]+"\.)?\*|,\s*(?:"[^"]+"\.)?\*/i.test(compiled.sql)) {
+      throw new Error(`prepared statement ${this.key}: selects or returns *; name the columns`);
+    }
     if (compiled.sql.includes(MARK) || missing.length > 0) {
       throw new Error(
         `prepared statement ${this.key}: ${missing.length > 0 ? `no bound parameter for ${missing.join(', ')}` : 'a value was inlined into the SQL text'}`,
       );
     }
+    // Where the database keeps parsed statements per connection, it is told this text is worth it.
+    d.nameStatement?.(compiled.sql);
     return { sql: compiled.sql, slots };
   }
 }

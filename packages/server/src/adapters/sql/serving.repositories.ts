@@ -500,9 +500,28 @@ function selectDeployments(db: Kysely<Database>) {
     .selectFrom('deployments')
     .innerJoin('models', 'models.id', 'deployments.model_pk')
     .innerJoin('namespaces', 'namespaces.id', 'models.namespace_pk')
-    .selectAll('deployments')
+    .select(DEPLOYMENT_COLUMNS)
     .select(['namespaces.namespace_id', 'models.model_id']);
 }
+
+/** Every column of a deployment, named (prepared statements never select `*`, see prepared.ts). */
+const DEPLOYMENT_COLUMNS = [
+  'deployments.id',
+  'deployments.uid',
+  'deployments.deployment_id',
+  'deployments.model_pk',
+  'deployments.traffic',
+  'deployments.resolved',
+  'deployments.replicas',
+  'deployments.batching',
+  'deployments.status',
+  'deployments.status_message',
+  'deployments.generation',
+  'deployments.observed_generation',
+  'deployments.create_time',
+  'deployments.update_time',
+  'deployments.revision',
+] as const;
 
 // The statements of accepting a deploy request, compiled once (see prepared.ts).
 const GET_DEPLOYMENT = new PreparedStatement<{ deploymentId: string }>(

@@ -64,6 +64,11 @@ export interface SqlDialect {
    * database with a single writer, where a commit's cost is the pages it writes, not a wait.
    */
   readonly groupCommit: boolean;
+  /**
+   * Marks a statement text as run often (see PreparedStatement): PostgreSQL then parses and plans
+   * it once per connection (a named statement) instead of on every call.
+   */
+  nameStatement?(sql: string): void;
   /** Connections of the pool now (PostgreSQL), for metrics; read on each scrape. */
   poolStats?(): { total: number; idle: number; waiting: number; max: number };
   /** The background WAL checkpointer's counters (SQLite with QUIVER_SQLITE_CHECKPOINT_MS), for metrics. */

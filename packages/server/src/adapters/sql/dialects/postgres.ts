@@ -13,6 +13,37 @@ export interface PostgresOptions {
   schema?: string;
 }
 
+type PoolClient = Pick<pg.PoolClient, 'query' | 'release'>;
+
+/**
+ * The pool Kysely is given: its clients run the texts in `named` as named statements, which each
+ * connection parses and plans once (the Parse message is sent the first time only), and every
+ * other text as before. The hot statements of writes (see PreparedStatement) are the named ones.
+ */
+function withNamedStatements(pool: pg.Pool, named: ReadonlyMap<string, string>) {
+  const wrapped = new WeakMap<pg.PoolClient, PoolClient>();
+  const wrap = (client: pg.PoolClient): PoolClient => {
+    let out = wrapped.get(client);
+    if (!out) {
+      out = {
+        query: ((text: unknown, values?: unknown[]) => {
+          const name = typeof text === 'string' ? named.get(text) : undefined;
+          return name === undefined
+            ? client.query(text as string, values)
+            : client.query({ name, text: text as string, values: values ?? [] });
+        }) as pg.PoolClient['query'],
+        release: (err?: Error | boolean) => client.release(err),
+      };
+      wrapped.set(client, out);
+    }
+    return out;
+  };
+  return {
+    connect: async () => wrap(await pool.connect()),
+    end: () => pool.end(),
+  };
+}
+
 export function postgresDialect(options: PostgresOptions): SqlDialect {
   const pool = new pg.Pool({
     connectionString: options.url,
@@ -30,10 +61,14 @@ export function postgresDialect(options: PostgresOptions): SqlDialect {
   });
   // An idle client that loses its server emits 'error'; without a listener that would crash the process.
   pool.on('error', () => {});
+  const named = new Map<string, string>();
   return {
     name: 'postgres',
     schema: options.schema ?? 'public',
-    kysely: new PostgresDialect({ pool }),
+    kysely: new PostgresDialect({ pool: withNamedStatements(pool, named) }),
+    nameStatement: (text) => {
+      if (!named.has(text)) named.set(text, `quiver_${named.size + 1}`);
+    },
     poolStats: () => ({
       total: pool.totalCount,
       idle: pool.idleCount,
