@@ -3,7 +3,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { createQuiver, type Quiver } from '../../src/main.js';
 import { AUTH, backends, TEST_TOKEN, type TestDatabase, testDatabase } from '../support/databases.js';
 import { addModel, notAModel, referenceMlp, tinyMlp } from '../support/onnx-models.js';
-import { expectClose, httpApi, oipClient, waitFor } from '../support/serving.js';
+import { adminMetadata, expectClose, httpApi, oipClient, waitFor } from '../support/serving.js';
 
 const BACKENDS = await backends();
 
@@ -134,6 +134,44 @@ describe.each(BACKENDS)('serving end to end (%s)', (backend) => {
     expect(meta).toMatchObject({ name: 'fraud-prod', platform: 'onnxruntime_onnx', versions: ['1'] });
     expect((await grpc.call('ModelReady', { name: 'fraud-prod' })).ready).toBe(true);
     expect((await grpc.call('ServerReady', {})).ready).toBe(true);
+  });
+
+  it('lets a caller granted inference.call on a namespace infer over gRPC there, and audits a denial elsewhere', async () => {
+    // fraud-prod (namespace fraud) is ready: the test above deployed it. Another namespace's:
+    await api('POST', '/v1/namespaces', { namespace_id: 'elsewhere' });
+    await api('POST', '/v1/namespaces/elsewhere/models', { model_id: 'm' });
+    expect((await registerVersion('elsewhere', 'm', mlp.bytes)).status).toBe(201);
+    await api('POST', '/v1/deployments', {
+      deployment_id: 'elsewhere-prod',
+      model: 'namespaces/elsewhere/models/m',
+      version: '1',
+    });
+    expect((await settled('elsewhere-prod')).status).toBe('ready');
+    const role = await api('POST', '/v1/roles', { role_id: 'infer-only', permissions: ['inference.call'] });
+    expect(role.status).toBe(201);
+    expect((await api('POST', '/v1/principals', { principal_id: 'fraud-app' })).status).toBe(201);
+    const binding = await api('POST', '/v1/roleBindings', {
+      role: 'roles/infer-only',
+      member: 'principals/fraud-app',
+      scope: 'namespaces/fraud',
+    });
+    expect(binding.status).toBe(201);
+    const token = (await api('POST', '/v1/principals/fraud-app/tokens', {})).body.secret;
+    const x = [0.5, -1, 2, 3];
+    const request = (model_name: string) => ({
+      model_name,
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], contents: { fp32_contents: x } }],
+    });
+    // ModelInfer names its deployment in model_name (not name): the grant on its namespace applies.
+    const own = await grpc.call('ModelInfer', request('fraud-prod'), adminMetadata(token));
+    expectClose(own.outputs[0].contents.fp32_contents, referenceMlp(mlp.weights, x));
+    const denied = await grpc
+      .call('ModelInfer', request('elsewhere-prod'), adminMetadata(token))
+      .catch((e) => e);
+    expect(denied.code).toBe(7); // PERMISSION_DENIED
+    const audit = await api('GET', '/v1/audit/events?principal=fraud-app&outcome=denied');
+    expect(audit.status).toBe(200);
+    expect(JSON.stringify(audit.body)).toContain('"resource":"deployments/elsewhere-prod"');
   });
 
   it('answers tensor mistakes with INVALID_ARGUMENT naming the tensor, unknown deployments with NOT_FOUND', async () => {

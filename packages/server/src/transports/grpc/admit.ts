@@ -3,7 +3,7 @@ import { QuiverError } from '../../domain/errors.js';
 import { GLOBAL } from '../../domain/permissions.js';
 import { type Actor, ANONYMOUS } from '../../domain/resources.js';
 import type { Access } from '../../services/iam/access.js';
-import { RPC_ACCESS } from './permissions.js';
+import { deploymentOf, type NamedRequest, RPC_ACCESS } from './permissions.js';
 
 /**
  * Before anything else: the caller (from the `authorization` metadata), its rate, and the
@@ -17,11 +17,12 @@ export async function admit(
 ): Promise<Actor> {
   const rule = RPC_ACCESS[method];
   if (rule === 'public') return ANONYMOUS;
-  const request = (call.request ?? {}) as { name?: unknown };
+  const request = (call.request ?? {}) as NamedRequest;
   const raw = call.metadata.get('authorization')[0];
+  const deployment = deploymentOf(request);
   const gate = {
     action: method.slice(method.indexOf('/') + 1),
-    resource: typeof request.name === 'string' ? `deployments/${request.name.slice(0, 200)}` : '',
+    resource: deployment === '' ? '' : `deployments/${deployment.slice(0, 200)}`,
     requestId,
     clientAddress: call.metadata.get('x-forwarded-for')[0]?.toString(),
   };

@@ -1,17 +1,31 @@
 import { GLOBAL, type Permission, type Scope } from '../../domain/permissions.js';
 import type { ScopeResolver } from '../../services/iam/scopes.js';
 
+/** The fields that name a deployment: `name` (ModelReady, ModelMetadata) or `model_name` (ModelInfer). */
+export interface NamedRequest {
+  name?: unknown;
+  model_name?: unknown;
+}
+
+/** The deployment a request names, whichever field the method uses ('' when none). */
+export function deploymentOf(request: NamedRequest): string {
+  const named = request.name ?? request.model_name;
+  return typeof named === 'string' ? named : '';
+}
+
 export interface RpcAccess {
   permission: Permission;
   /** The resource the call is on, from its request message. */
-  scope: (request: { name?: unknown }, scopes: ScopeResolver) => Scope | Promise<Scope>;
+  scope: (request: NamedRequest, scopes: ScopeResolver) => Scope | Promise<Scope>;
   /** A grant anywhere is enough (server-wide metadata). */
   within?: true;
 }
 
 /** An unknown deployment needs the global grant: the answer must not tell whether it exists. */
-const served = async (request: { name?: unknown }, scopes: ScopeResolver): Promise<Scope> =>
-  (typeof request.name === 'string' && (await scopes.deployment(request.name))) || GLOBAL;
+const served = async (request: NamedRequest, scopes: ScopeResolver): Promise<Scope> => {
+  const deployment = deploymentOf(request);
+  return (deployment !== '' && (await scopes.deployment(deployment))) || GLOBAL;
+};
 
 /**
  * Every gRPC method and what it needs; `public` methods (liveness, readiness, health) need no
