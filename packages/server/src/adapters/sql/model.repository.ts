@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import { QuiverError } from '../../domain/errors.js';
 import { validateFilter } from '../../domain/filter.js';
 import type { VersionStatus } from '../../domain/lifecycle.js';
@@ -206,6 +206,13 @@ const MODEL_KEY = new PreparedStatement<{ namespace: string; modelId: string }>(
       .where('models.model_id', '=', p.modelId),
 );
 
+/** The next version number of a model row: its counter and revision up by one. */
+const claimNext = (eb: ExpressionBuilder<Database, 'models'>, time: number) => ({
+  latest_version: eb('latest_version', '+', 1),
+  revision: eb('revision', '+', 1),
+  update_time: time,
+});
+
 // Creating a version finds its model and claims the next number in one round trip.
 const CLAIM_VERSION = new PreparedStatement<{ namespace: string; modelId: string; time: number }>(
   'models.claimVersion',
@@ -213,11 +220,7 @@ const CLAIM_VERSION = new PreparedStatement<{ namespace: string; modelId: string
   (db, p) =>
     db
       .updateTable('models')
-      .set((eb) => ({
-        latest_version: eb('latest_version', '+', 1),
-        revision: eb('revision', '+', 1),
-        update_time: p.time,
-      }))
+      .set((eb) => claimNext(eb, p.time))
       .where('id', '=', (eb) =>
         eb
           .selectFrom('models as m')
@@ -235,11 +238,7 @@ const NEXT_VERSION = new PreparedStatement<{ pk: number; time: number }>(
   (db, p) =>
     db
       .updateTable('models')
-      .set((eb) => ({
-        latest_version: eb('latest_version', '+', 1),
-        revision: eb('revision', '+', 1),
-        update_time: p.time,
-      }))
+      .set((eb) => claimNext(eb, p.time))
       .where('id', '=', p.pk)
       .returning('latest_version'),
 );

@@ -186,40 +186,14 @@ export interface Database {
     require_approval_for_deploy: number;
     update_time: number;
   };
-  audit_events: {
-    seq: number;
-    time: number;
-    principal: string;
-    action: string;
-    resource: string;
-    outcome: string;
-    permission: string | null;
-    request_id: string;
-    trace_id: string | null;
-    client_address: string | null;
-    change_digest: string | null;
-    details: string | null;
-    prev_hash: string;
-    hash: string;
-  };
+  audit_events: AuditRecorded & { seq: number; prev_hash: string; hash: string };
   audit_head: { id: number; seq: number; hash: string };
   /**
    * PostgreSQL only: events written by transactions still running, sealed onto the chain (moved to
    * audit_events) by a deferred trigger as each transaction commits. Always empty between them.
    */
-  audit_pending: {
+  audit_pending: AuditRecorded & {
     id: Generated<number>;
-    time: number;
-    principal: string;
-    action: string;
-    resource: string;
-    outcome: string;
-    permission: string | null;
-    request_id: string;
-    trace_id: string | null;
-    client_address: string | null;
-    change_digest: string | null;
-    details: string | null;
     seal_before: string;
     seal_between: string;
     seal_after: string;
@@ -241,4 +215,19 @@ export interface Database {
     create_time: number;
     update_time: number;
   };
+}
+
+/** What an audit event records, sealed (audit_events) or waiting for its seal (audit_pending). */
+interface AuditRecorded {
+  time: number;
+  principal: string;
+  action: string;
+  resource: string;
+  outcome: string;
+  permission: string | null;
+  request_id: string;
+  trace_id: string | null;
+  client_address: string | null;
+  change_digest: string | null;
+  details: string | null;
 }

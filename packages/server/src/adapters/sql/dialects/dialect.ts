@@ -49,8 +49,11 @@ export interface SqlDialect {
    * commits (PostgreSQL), so the head's lock is held for the commit alone, not across round trips.
    */
   readonly auditSealing: 'append' | 'commit';
-  /** DDL of sealing at commit (the table, its trigger and function); none where sealing is at append. */
-  sealAuditAtCommit(): RawBuilder<unknown>[];
+  /**
+   * DDL of sealing at commit (the table, its trigger and function) for events that record
+   * `fields` besides seq, prev_hash and hash; none where sealing is at append.
+   */
+  sealAuditAtCommit(fields: readonly string[]): RawBuilder<unknown>[];
   /**
    * Upkeep the store runs every `everyMs` while open: statements that keep churning tables small
    * whatever the server's own settings are (PostgreSQL with autovacuum off would let them grow).

@@ -101,20 +101,7 @@ export function postgresDialect(options: PostgresOptions): SqlDialect {
       ),
     ],
     auditSealing: 'commit',
-    sealAuditAtCommit: () => {
-      const fields = [
-        'time',
-        'principal',
-        'action',
-        'resource',
-        'outcome',
-        'permission',
-        'request_id',
-        'trace_id',
-        'client_address',
-        'change_digest',
-        'details',
-      ];
+    sealAuditAtCommit: (fields) => {
       return [
         // Unlogged: a row lives only until its own transaction commits, and is never read by another.
         sql.raw(`create unlogged table audit_pending (
