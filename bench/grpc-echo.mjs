@@ -11,11 +11,13 @@ import {
   OIP_SERVICE,
 } from '../packages/server/dist/transports/grpc/server.js';
 
-/** What Quiver answers for deployment 'mlp' version 1 with no request id; only the float values differ. */
+/**
+ * What Quiver answers for deployment 'mlp' version 1 with no request id (proto3 leaves the empty id
+ * off the wire, as Quiver does); only the float values differ.
+ */
 export const ECHO_RESPONSE = {
   model_name: 'mlp',
   model_version: '1',
-  id: '',
   outputs: [
     { name: 'output', datatype: 'FP32', shape: [1, 3], contents: { fp32_contents: [0.25, -0.5, 0.75] } },
   ],

@@ -13,6 +13,7 @@ import type { Metrics } from '../../telemetry/metrics.js';
 import type { Tracing } from '../../telemetry/tracing.js';
 import { type Admission, overloaded } from '../admission.js';
 import { admit } from './admit.js';
+import { withModelInferWire } from './oip-wire.js';
 import { RPC_ACCESS } from './permissions.js';
 import { toGrpcError } from './status.js';
 import { decodeInferRequest, encodeInferResponse, type ModelInferRequestMsg } from './tensor-codec.js';
@@ -108,7 +109,13 @@ export function buildGrpcServer(options: GrpcServerOptions): GrpcServer {
   const { logger } = options;
   const server = new grpc.Server(SERVER_OPTIONS);
   const watches = new Set<() => void>();
-  addService(server, OIP_SERVICE, loadService(OIP_PROTO_PATH, OIP_SERVICE), oipHandlers(options), options);
+  addService(
+    server,
+    OIP_SERVICE,
+    withModelInferWire(loadService(OIP_PROTO_PATH, OIP_SERVICE)),
+    oipHandlers(options),
+    options,
+  );
   addService(
     server,
     HEALTH_SERVICE,
