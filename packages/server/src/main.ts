@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,6 +40,7 @@ import { Metrics } from './telemetry/metrics.js';
 import { startOtlpMetrics } from './telemetry/otlp-metrics.js';
 import { tracedArtifactStore, tracedReadCache } from './telemetry/traced.js';
 import { createTracing, enqueueSpan, querySpans, type Tracing } from './telemetry/tracing.js';
+import { type Acceptors, addAcceptors } from './transports/acceptors.js';
 import { Admission } from './transports/admission.js';
 import { buildGrpcServer, type GrpcServer, inferenceHealth } from './transports/grpc/server.js';
 import { buildRestApp, type Services } from './transports/rest/app.js';
@@ -333,6 +335,7 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
   sweep.unref();
   let boundGrpc = 0;
   let started = false;
+  let acceptors: Acceptors | undefined;
 
   return {
     config,
@@ -360,8 +363,24 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
         port: config.httpPort,
         backlog: config.httpBacklog,
       });
+      // A --workers process is handed its connections by the primary: it has no socket of its own to copy.
+      if (config.httpAcceptors > 0 && !cluster.isWorker) {
+        acceptors = await addAcceptors(rest.server, {
+          count: config.httpAcceptors,
+          backlog: config.httpBacklog,
+        }).catch((err: unknown) => {
+          logger.warn({ err }, 'accepting through one listening descriptor only (QUIVER_HTTP_ACCEPTORS)');
+          return undefined;
+        });
+      }
       logger.info(
-        { address, grpc_port: boundGrpc || undefined, role, database: dialect.description },
+        {
+          address,
+          grpc_port: boundGrpc || undefined,
+          role,
+          database: dialect.description,
+          http_acceptors: acceptors?.count,
+        },
         'Quiver listening',
       );
       return address;
@@ -376,6 +395,8 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
       // (and hold the close) until its client or the keep-alive timeout drops it.
       const idle = setInterval(() => rest.server.closeIdleConnections(), 50);
       idle.unref();
+      // The copies of the listening socket first: closing the server alone would leave them accepting.
+      await acceptors?.close();
       await Promise.all([rest.close(), grpc && started ? grpc.close(grace) : undefined, worker?.stop(grace)]);
       clearTimeout(cut);
       clearInterval(idle);

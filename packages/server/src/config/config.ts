@@ -15,6 +15,8 @@ export interface Config {
   httpHost: string;
   /** Connections the kernel may hold waiting for accept() on the REST port. */
   httpBacklog: number;
+  /** Extra descriptors of the REST listening socket, each accepting a connection per loop turn. */
+  httpAcceptors: number;
   httpPort: number;
   grpcPort: number;
   dataDir: string;
@@ -127,6 +129,13 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     default: '4096',
     doc: "Connections the kernel queues for the REST port before Quiver accepts them (capped by the kernel's `net.core.somaxconn`). Node's default of 511 drops the connection attempts of a burst past it, and the clients wait for their SYN to be retransmitted (1 s, 3 s, 7 s…).",
     parse: (raw, name) => integer(raw, name, 1, 65_535),
+  },
+  {
+    key: 'httpAcceptors',
+    env: 'QUIVER_HTTP_ACCEPTORS',
+    default: '32',
+    doc: 'Extra descriptors of the REST listening socket (0 = none; see ADR 010). Node 20 accepts one connection per descriptor per turn of the event loop: a busy process takes a burst of new connections this many + 1 at a time instead of one, so 1,000 clients connecting at once are served instead of timing out. Each new connection wakes every descriptor (about 1 µs each): clients that open a connection per request pay ~30 µs more each at 32, clients that keep connections open (HTTP keep-alive, load balancers) nothing. Not used by `--workers` processes, whose connections the primary hands out.',
+    parse: (raw, name) => integer(raw, name, 0, 64),
   },
   {
     key: 'grpcPort',
