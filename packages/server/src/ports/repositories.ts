@@ -87,11 +87,6 @@ export interface ModelRepository {
   countVersions(pk: number, excludingStatus: VersionStatus): Promise<number>;
   /** Reserves the next version number; serialises concurrent creators on the model row. */
   nextVersion(pk: number, time: number): Promise<number>;
-  /**
-   * `nextVersion` of the model named by namespace and id, in one statement: its key as it is
-   * after the claim (`latest_version` is the number claimed), or undefined when there is no such model.
-   */
-  claimVersion(namespace: string, modelId: string, time: number): Promise<ModelKey | undefined>;
   /** Marks the model changed (its aliases moved): bumps revision and update_time. */
   touch(pk: number, time: number): Promise<void>;
 }
@@ -129,8 +124,18 @@ export interface VersionLookup {
   alias?: string;
 }
 
+/** A new version as its creator gives it, before it has a model row and a number. */
+export type VersionDraft = Omit<NewVersion, 'model_pk' | 'version'>;
+
 export interface VersionRepository {
   insert(input: NewVersion): Promise<void>;
+  /**
+   * Registers the next version of the model `namespace/modelId`: claims its number (the model's
+   * counter and revision up by one), inserts the version with its labels and its `created`
+   * history entry, and returns the model's key with the number claimed as `latest_version`.
+   * Undefined, with nothing written, when there is no such model.
+   */
+  register(namespace: string, modelId: string, draft: VersionDraft): Promise<ModelKey | undefined>;
   get(modelPk: number, version: number): Promise<Version | undefined>;
   key(modelPk: number, version: number): Promise<VersionKey | undefined>;
   list(modelPk: number, query: ListQuery): Promise<Listed<Version>[]>;

@@ -105,17 +105,11 @@ export class VersionService {
         assertId('namespace', namespace);
         assertId('model', model);
         const time = clock.now();
-        const key = await repos.models.claimVersion(namespace, model, time);
-        // No such model: the lookup names what is missing, the namespace or the model.
-        if (!key) throw await missingModel(repos, namespace, model);
-        const version = key.latest_version;
         const uid = ids.uid();
         const status: VersionStatus = 'registered';
         const created_by = ctx.actor.principal;
-        await repos.versions.insert({
+        const key = await repos.versions.register(namespace, model, {
           uid,
-          model_pk: key.pk,
-          version,
           status,
           description,
           labels,
@@ -126,17 +120,9 @@ export class VersionService {
           artifact_digest: artifact?.digest ?? null,
           artifact_format: artifact?.format ?? null,
         });
-        await repos.history.append({
-          model_pk: key.pk,
-          version,
-          kind: 'created',
-          from_status: null,
-          to_status: status,
-          alias: null,
-          actor: created_by,
-          reason: '',
-          time,
-        });
+        // No such model: the lookup names what is missing, the namespace or the model.
+        if (!key) throw await missingModel(repos, namespace, model);
+        const version = key.latest_version;
         if (lineage) {
           const vkey = (await repos.versions.key(key.pk, version))!;
           await recordLineage(repos, ctx, key, vkey, lineage, time);

@@ -13,6 +13,7 @@ import {
   newHistoryEntry,
   newModel,
   newNamespace,
+  newUid,
   newVersion,
   T0,
   unique,
@@ -485,6 +486,64 @@ describe.each(BACKENDS)('storage repositories (%s)', (backend) => {
         update_time: new Date(T0 + 7).toISOString(),
         etag: expect.any(String),
       });
+      expect(await read((r) => r.versions.get(m.pk, 2))).toBeUndefined();
+    });
+
+    it('registers the next version with its labels and its created history entry', async () => {
+      const m = await seedVersions(2);
+      const before = (await read((r) => r.models.key(m.ns, m.model)))!;
+      const {
+        model_pk: _,
+        version: __,
+        ...draft
+      } = newVersion(m.pk, 0, {
+        description: "it's \"quoted\", 'twice' -- and ünïcødé",
+        labels: { stage: 'dev', team: "o'brien" },
+        metadata: { framework: 'onnx', layers: [1, 2] },
+        created_by: 'carol',
+        time: T0 + 9,
+      });
+      const key = await write((r) => r.versions.register(m.ns, m.model, draft));
+      expect(key).toEqual({ ...before, revision: before.revision + 1, latest_version: 3 });
+      expect(await read((r) => r.versions.get(m.pk, 3))).toMatchObject({
+        uid: draft.uid,
+        version: 3,
+        status: 'registered',
+        description: draft.description,
+        labels: draft.labels,
+        metadata: draft.metadata,
+        source_uri: draft.source_uri,
+        created_by: 'carol',
+        create_time: new Date(T0 + 9).toISOString(),
+        update_time: new Date(T0 + 9).toISOString(),
+      });
+      expect((await read((r) => r.history.list(m.pk, 3, null, 10))).map((l) => l.item)).toEqual([
+        {
+          version: 3,
+          kind: 'created',
+          from_status: null,
+          to_status: 'registered',
+          alias: null,
+          actor: 'carol',
+          reason: '',
+          time: new Date(T0 + 9).toISOString(),
+        },
+      ]);
+      // The label index has its rows: a filter finds the version.
+      const found = await read((r) =>
+        r.versions.list(m.pk, listQuery({ filter: parseFilter(`labels.team="o'brien"`) })),
+      );
+      expect(found.map((l) => l.item.version)).toEqual([3]);
+      const next = await write((r) => r.versions.register(m.ns, m.model, { ...draft, uid: newUid() }));
+      expect(next?.latest_version).toBe(4);
+    });
+
+    it('registers nothing for a model or namespace that does not exist', async () => {
+      const m = await seedVersions(1);
+      const { model_pk: _, version: __, ...draft } = newVersion(m.pk, 0);
+      expect(await write((r) => r.versions.register(m.ns, 'no-such-model', draft))).toBeUndefined();
+      expect(await write((r) => r.versions.register('no-such-namespace', m.model, draft))).toBeUndefined();
+      expect((await read((r) => r.models.key(m.ns, m.model)))!.latest_version).toBe(1);
       expect(await read((r) => r.versions.get(m.pk, 2))).toBeUndefined();
     });
 

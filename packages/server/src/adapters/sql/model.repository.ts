@@ -154,15 +154,6 @@ export class SqlModelRepository implements ModelRepository {
     return row.latest_version;
   }
 
-  async claimVersion(namespace: string, modelId: string, time: number): Promise<ModelKey | undefined> {
-    const [row] = await CLAIM_VERSION.run<Omit<ModelKey, 'namespace'>>(this.db, this.d, {
-      namespace,
-      modelId,
-      time,
-    });
-    return row && { ...row, namespace };
-  }
-
   async touch(pk: number, time: number): Promise<void> {
     await this.db
       .updateTable('models')
@@ -207,14 +198,14 @@ const MODEL_KEY = new PreparedStatement<{ namespace: string; modelId: string }>(
 );
 
 /** The next version number of a model row: its counter and revision up by one. */
-const claimNext = (eb: ExpressionBuilder<Database, 'models'>, time: number) => ({
+export const claimNext = (eb: ExpressionBuilder<Database, 'models'>, time: number) => ({
   latest_version: eb('latest_version', '+', 1),
   revision: eb('revision', '+', 1),
   update_time: time,
 });
 
-// Creating a version finds its model and claims the next number in one round trip.
-const CLAIM_VERSION = new PreparedStatement<{ namespace: string; modelId: string; time: number }>(
+// Creating a version finds its model and claims the next number in one round trip (see versions.register).
+export const CLAIM_VERSION = new PreparedStatement<{ namespace: string; modelId: string; time: number }>(
   'models.claimVersion',
   ['namespace', 'modelId', 'time'],
   (db, p) =>

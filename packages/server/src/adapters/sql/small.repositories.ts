@@ -217,4 +217,4 @@ const HISTORY_COLUMNS = [
 ] as const satisfies readonly (keyof HistoryRow)[];
 
 /** Every lifecycle change appends one: compiled once (see prepared.ts). */
-const APPEND_HISTORY = preparedInsert<HistoryRow>('version_history', HISTORY_COLUMNS);
+export const APPEND_HISTORY = preparedInsert<HistoryRow>('version_history', HISTORY_COLUMNS);

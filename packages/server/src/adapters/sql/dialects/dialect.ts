@@ -50,6 +50,11 @@ export interface SqlDialect {
    */
   readonly auditSealing: 'append' | 'commit';
   /**
+   * INSERT/UPDATE … RETURNING inside WITH (PostgreSQL): several dependent writes go to the server as
+   * one statement, one round trip. SQLite's WITH holds SELECTs only.
+   */
+  readonly writableCtes: boolean;
+  /**
    * DDL of sealing at commit (the table, its trigger and function) for events that record
    * `fields` besides seq, prev_hash and hash; none where sealing is at append.
    */

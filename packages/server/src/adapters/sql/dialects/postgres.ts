@@ -101,6 +101,7 @@ export function postgresDialect(options: PostgresOptions): SqlDialect {
       ),
     ],
     auditSealing: 'commit',
+    writableCtes: true,
     sealAuditAtCommit: (fields) => {
       return [
         // Unlogged: a row lives only until its own transaction commits, and is never read by another.

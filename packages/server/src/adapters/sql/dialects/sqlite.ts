@@ -119,6 +119,7 @@ export function sqliteDialect(file: string, options: SqliteOptions = {}): SqlDia
       ),
     ],
     auditSealing: 'append',
+    writableCtes: false,
     sealAuditAtCommit: () => [],
     isUniqueViolation: (err) => {
       const code = errorCode(err);
