@@ -41,7 +41,7 @@ import { startOtlpMetrics } from './telemetry/otlp-metrics.js';
 import { tracedArtifactStore, tracedReadCache } from './telemetry/traced.js';
 import { createTracing, enqueueSpan, querySpans, type Tracing } from './telemetry/tracing.js';
 import { type Acceptors, addAcceptors } from './transports/acceptors.js';
-import { Admission } from './transports/admission.js';
+import { Admission, LoopLag } from './transports/admission.js';
 import { buildGrpcServer, type GrpcServer, inferenceHealth } from './transports/grpc/server.js';
 import { buildRestApp, type Services } from './transports/rest/app.js';
 
@@ -294,7 +294,8 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
         ]
       : []),
   ];
-  const admission = new Admission(config.maxInFlight);
+  const lag = config.maxEventLoopDelayMs > 0 ? new LoopLag().start() : undefined;
+  const admission = new Admission(config.maxInFlight, lag && { maxMs: config.maxEventLoopDelayMs, lag });
   metrics.watch({ admission: () => ({ inFlight: admission.inFlight, shed: admission.shed }) });
   const rest = await buildRestApp({
     services,
@@ -387,6 +388,7 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
     },
     async close() {
       clearInterval(sweep);
+      lag?.stop();
       const grace = config.shutdownGraceMs;
       // In-flight requests get the grace period; connections still open after it are cut.
       const cut = setTimeout(() => rest.server.closeAllConnections(), grace);

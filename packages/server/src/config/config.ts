@@ -25,6 +25,8 @@ export interface Config {
   databasePoolSize: number;
   /** Requests (REST and gRPC) one process works on at once before it sheds more with UNAVAILABLE. */
   maxInFlight: number;
+  /** New requests are refused while the event loop runs later than this (ms); 0 = never. */
+  maxEventLoopDelayMs: number;
   /** Bytes the in-process read cache may hold; 0 switches it off. */
   cacheMaxMb: number;
   /** Longest life of a cache entry: the staleness bound should an invalidation message be lost. */
@@ -211,6 +213,13 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     default: '4096',
     doc: 'Requests (REST and gRPC together) one process works on at once; past it, new ones are answered at once with `503`/`UNAVAILABLE` and `Retry-After: 1` instead of queueing without bound. Health probes and /metrics are always answered. 0 = no limit.',
     parse: (raw, name) => integer(raw, name, 0, 1_000_000),
+  },
+  {
+    key: 'maxEventLoopDelayMs',
+    env: 'QUIVER_MAX_EVENT_LOOP_DELAY_MS',
+    default: '500',
+    doc: "New requests (REST and gRPC) are answered at once with `503`/`UNAVAILABLE` and `Retry-After: 1` while the process's event loop runs later than this many ms: every request arriving then would wait at least as long before it is even read. Health probes and /metrics are always answered. 0 = never.",
+    parse: (raw, name) => integer(raw, name, 0, 60_000),
   },
   {
     key: 'cacheMaxMb',

@@ -147,7 +147,7 @@ export const REASONS = {
   },
   OVERLOADED: {
     code: 'UNAVAILABLE',
-    doc: 'The process is at its limit of requests in progress (QUIVER_MAX_IN_FLIGHT) and sheds this one; retry after `Retry-After` seconds.',
+    doc: 'The process is at its limit of requests in progress (QUIVER_MAX_IN_FLIGHT) or its event loop runs later than QUIVER_MAX_EVENT_LOOP_DELAY_MS, and it sheds this one; retry after `Retry-After` seconds.',
   },
   MODEL_NOT_READY: {
     code: 'UNAVAILABLE',

@@ -213,7 +213,7 @@ export class Metrics implements ServingMetrics {
     });
     new Counter({
       name: 'quiver_requests_shed_total',
-      help: 'Requests answered UNAVAILABLE because the process was at QUIVER_MAX_IN_FLIGHT.',
+      help: 'Requests answered UNAVAILABLE because the process was at QUIVER_MAX_IN_FLIGHT or its event loop past QUIVER_MAX_EVENT_LOOP_DELAY_MS.',
       registers,
       collect() {
         const stats = sources.admission?.();

@@ -1,27 +1,41 @@
 import { QuiverError } from '../domain/errors.js';
 
 /**
- * Load shedding. Each process admits at most `limit` requests at once (REST and gRPC together);
- * past that it answers at once with UNAVAILABLE and `Retry-After` instead of queueing more work
- * than it can finish, so latency stays bounded and clients back off (the SDK retries UNAVAILABLE).
- * The limit is set well above what a saturated process holds in normal operation (a request in
- * flight is one awaiting the database, a batch commit or the runtime), so it only acts when
- * clients outnumber what the process can serve.
+ * Load shedding. Each process admits a request only while it can answer it in reasonable time
+ * (REST and gRPC together); otherwise it answers at once with UNAVAILABLE and `Retry-After`
+ * instead of queueing more work than it can finish, so latency stays bounded and clients back off
+ * (the SDK retries UNAVAILABLE). Two signals, either of which refuses:
+ *
+ * - at most `limit` requests in progress. A request in flight is one awaiting the database, a
+ *   batch commit or the runtime; the limit is set well above what a saturated process holds in
+ *   normal operation, so it only acts when clients outnumber what the process can serve.
+ * - the event loop's delay under `maxDelayMs`. Work that never waits (requests answered from the
+ *   cache, batch reads) does not stay in flight: it makes each turn of the loop longer, and every
+ *   request waits for the whole turn before it is even read. A turn that took longer than the
+ *   bound means the requests arriving now would wait as long, so they are refused until turns are
+ *   short again.
  */
 export class Admission {
   #inFlight = 0;
   #shed = 0;
 
-  constructor(readonly limit: number) {}
+  constructor(
+    readonly limit: number,
+    private readonly delay?: { maxMs: number; lag: LoopLag },
+  ) {}
 
-  /** Takes a slot, or refuses (counted) when all are taken. 0 = no limit. */
-  enter(): boolean {
+  /** Takes a slot, or refuses (counted) with the reason. A limit of 0 = no limit. */
+  enter(): QuiverError | undefined {
     if (this.limit > 0 && this.#inFlight >= this.limit) {
       this.#shed++;
-      return false;
+      return overloaded(`${this.limit} requests in progress`);
+    }
+    if (this.delay && this.delay.lag.ms > this.delay.maxMs) {
+      this.#shed++;
+      return overloaded(`its event loop is ${Math.round(this.delay.lag.ms)} ms behind`);
     }
     this.#inFlight++;
-    return true;
+    return undefined;
   }
 
   leave(): void {
@@ -38,11 +52,45 @@ export class Admission {
   }
 }
 
+/**
+ * How late the event loop runs: a timer every `everyMs` notes by how much it fired after it was
+ * due, which is how long the turn before it took. Unreferenced: it never keeps a process alive.
+ */
+export class LoopLag {
+  #ms = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly everyMs = 50) {}
+
+  /** The delay measured last, in ms. */
+  get ms(): number {
+    return this.#ms;
+  }
+
+  start(): this {
+    if (this.#timer) return this;
+    let due = performance.now() + this.everyMs;
+    this.#timer = setInterval(() => {
+      const now = performance.now();
+      this.#ms = Math.max(0, now - due);
+      due = now + this.everyMs;
+    }, this.everyMs);
+    this.#timer.unref();
+    return this;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#ms = 0;
+  }
+}
+
 /** The answer to a request the process has no room for. */
-export function overloaded(limit: number): QuiverError {
+export function overloaded(why: string): QuiverError {
   return new QuiverError(
     'OVERLOADED',
-    `The server is at capacity (${limit} requests in progress); retry after the delay in Retry-After.`,
+    `The server is at capacity (${why}); retry after the delay in Retry-After.`,
     { details: { retry_after_seconds: 1 } },
   );
 }

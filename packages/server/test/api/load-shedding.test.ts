@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_TOKEN, testQuiver } from '../support/databases.js';
 import { adminMetadata, oipClient, waitFor } from '../support/serving.js';
@@ -84,5 +85,80 @@ describe('load shedding (QUIVER_MAX_IN_FLIGHT)', () => {
     );
     expect((await fetch(`${base}/v1/namespaces`, { headers: auth })).status).toBe(200);
     expect(await metric('quiver_requests_shed_total')).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('load shedding on event-loop delay (QUIVER_MAX_EVENT_LOOP_DELAY_MS)', () => {
+  let ctx: Awaited<ReturnType<typeof testQuiver>>;
+  let base: string;
+
+  beforeAll(async () => {
+    ctx = await testQuiver('sqlite', {
+      env: { QUIVER_MAX_EVENT_LOOP_DELAY_MS: '150', QUIVER_HTTP_PORT: '0', QUIVER_GRPC_PORT: '0' },
+    });
+    base = await ctx.quiver.listen();
+  });
+  afterAll(async () => ctx?.close());
+
+  /**
+   * A client in another process asks one request after the other for `ms`; it prints a line when
+   * its first answer came, then one JSON line per answer: status, Retry-After, error reason.
+   */
+  function steadyClient(ms: number) {
+    const script = `
+      const http = require('node:http');
+      const agent = new http.Agent({ keepAlive: true });
+      const until = Date.now() + ${ms};
+      let first = true;
+      const ask = () => http.get('${base}/v1/namespaces', { agent, headers: { authorization: 'Bearer ${TEST_TOKEN}' } }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => {
+          if (first) { first = false; console.log('started'); }
+          let reason;
+          try { reason = JSON.parse(body).error?.details?.reason; } catch {}
+          console.log(JSON.stringify({ status: res.statusCode, retryAfter: res.headers['retry-after'], reason, body: body.slice(0, 200) }));
+          if (Date.now() < until) ask(); else process.exit(0);
+        });
+      });
+      ask();`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    const started = new Promise<void>((resolve) =>
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk;
+        if (out.includes('started')) resolve();
+      }),
+    );
+    const done = new Promise<{ status: number; retryAfter?: string; reason?: string; body: string }[]>(
+      (resolve) =>
+        child.once('exit', () =>
+          resolve(
+            out
+              .split('\n')
+              .filter((l) => l.startsWith('{'))
+              .map((l) => JSON.parse(l)),
+          ),
+        ),
+    );
+    return { started, done };
+  }
+
+  it('answers UNAVAILABLE with Retry-After while its loop runs late, then serves again', async () => {
+    const client = steadyClient(1_500);
+    await client.started;
+    // Hold this process's loop for 600 ms, as a turn of hundreds of heavy requests would.
+    const until = performance.now() + 600;
+    while (performance.now() < until) {}
+    const answers = await client.done;
+    const refused = answers.filter((a) => a.status === 503);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((a) => a.retryAfter === '1' && a.reason === 'OVERLOADED')).toBe(true);
+    expect(refused[0]!.body).toMatch(/event loop is \d+ ms behind/);
+    // Shedding stops once the loop keeps time again: the answers after the refusals are served.
+    const lastRefused = answers.findLastIndex((a) => a.status === 503);
+    expect(answers.slice(lastRefused + 1).length).toBeGreaterThan(0);
+    expect(answers.slice(lastRefused + 1).every((a) => a.status === 200)).toBe(true);
+    expect(answers.length - refused.length).toBeGreaterThan(refused.length);
   });
 });

@@ -62,10 +62,19 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/**
+ * Settings every test instance starts with, before the test's own. Shedding on event-loop delay is
+ * off: a test process blocks its loop on purpose (synchronous property tests, module loading, the
+ * crash tests' busy children), and an instance in the same process would refuse the next request.
+ * test/api/load-shedding.test.ts turns it on and tests it.
+ */
+const TEST_DEFAULTS = { QUIVER_MAX_EVENT_LOOP_DELAY_MS: '0' };
+
 export async function testDatabase(
   backend: Backend,
-  env: Record<string, string> = {},
+  given: Record<string, string> = {},
 ): Promise<TestDatabase> {
+  const env = { ...TEST_DEFAULTS, ...given };
   const dir = mkdtempSync(join(tmpdir(), 'quiver-test-'));
   if (backend === 'sqlite') {
     return {

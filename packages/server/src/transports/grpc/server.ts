@@ -11,7 +11,7 @@ import type { Access } from '../../services/iam/access.js';
 import { type Inference, MAX_INFER_BYTES, oipModelMetadata } from '../../services/inference/types.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import type { Tracing } from '../../telemetry/tracing.js';
-import { type Admission, overloaded } from '../admission.js';
+import type { Admission } from '../admission.js';
 import { admit } from './admit.js';
 import { withModelInferWire } from './oip-wire.js';
 import { RPC_ACCESS } from './permissions.js';
@@ -333,8 +333,9 @@ function unary<Req, Res>(
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const ctx = grpcCallContext(call);
-    if (admission && !admission.enter()) {
-      callback(toGrpcError(overloaded(admission.limit), ctx.requestId));
+    const refused = admission?.enter();
+    if (refused) {
+      callback(toGrpcError(refused, ctx.requestId));
       return;
     }
     void answer(call, callback, ctx);

@@ -33,7 +33,7 @@ import type { RunService } from '../../services/run.service.js';
 import type { VersionService } from '../../services/version.service.js';
 import type { Metrics } from '../../telemetry/metrics.js';
 import { activeTraceId, type Tracing } from '../../telemetry/tracing.js';
-import { type Admission, overloaded } from '../admission.js';
+import type { Admission } from '../admission.js';
 import { actorOf, guardRoutes } from './access.hook.js';
 import { envelope, fromFastify, statusOf } from './errors.js';
 import { LINEAGE_SCHEMAS } from './lineage.schemas.js';
@@ -165,7 +165,8 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
     app.addHook('onRequest', (req, _reply, done) => {
       // Probes and scrapes are answered even at capacity: they are how operators see it.
       if (UNSHED.has(req.url.split('?')[0]!)) return done();
-      if (!admission.enter()) return done(overloaded(admission.limit));
+      const refused = admission.enter();
+      if (refused) return done(refused);
       (req as Admitted)[ADMITTED] = true;
       done();
     });
