@@ -92,18 +92,9 @@ export class SqlVersionRepository implements VersionRepository {
 
   async insert(input: NewVersion): Promise<void> {
     const [row] = await INSERT_VERSION.run<{ id: number }>(this.db, this.d, {
-      uid: input.uid,
+      ...versionValues(input),
       model_pk: input.model_pk,
       version: input.version,
-      status: input.status,
-      description: input.description,
-      labels: JSON.stringify(input.labels),
-      metadata: JSON.stringify(input.metadata),
-      source_uri: input.source_uri,
-      created_by: input.created_by,
-      artifact_digest: input.artifact_digest ?? null,
-      artifact_format: input.artifact_format ?? null,
-      time: input.time,
     });
     if (!row) throw new Error('inserting a version returned no id');
     await writeLabels(this.db, this.d, 'model_versions', row.id, input.labels);
