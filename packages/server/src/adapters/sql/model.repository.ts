@@ -1,4 +1,4 @@
-import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
+import { type ExpressionBuilder, type Kysely, type QueryCreator, sql } from 'kysely';
 import { QuiverError } from '../../domain/errors.js';
 import { validateFilter } from '../../domain/filter.js';
 import type { VersionStatus } from '../../domain/lifecycle.js';
@@ -198,29 +198,39 @@ const MODEL_KEY = new PreparedStatement<{ namespace: string; modelId: string }>(
 );
 
 /** The next version number of a model row: its counter and revision up by one. */
-export const claimNext = (eb: ExpressionBuilder<Database, 'models'>, time: number) => ({
+const claimNext = (eb: ExpressionBuilder<Database, 'models'>, time: number) => ({
   latest_version: eb('latest_version', '+', 1),
   revision: eb('revision', '+', 1),
   update_time: time,
 });
 
+/**
+ * The model named by namespace and id with its next version number claimed, as one UPDATE …
+ * RETURNING its key (`latest_version` is the number claimed): on its own, or as the first part of
+ * `versions.register`'s statement on PostgreSQL.
+ */
+export const claimByName = (
+  db: QueryCreator<Database>,
+  p: { namespace: string; modelId: string; time: number },
+) =>
+  db
+    .updateTable('models')
+    .set((eb) => claimNext(eb, p.time))
+    .where('id', '=', (eb) =>
+      eb
+        .selectFrom('models as m')
+        .innerJoin('namespaces', 'namespaces.id', 'm.namespace_pk')
+        .select('m.id')
+        .where('namespaces.namespace_id', '=', p.namespace)
+        .where('m.model_id', '=', p.modelId),
+    )
+    .returning(['id as pk', 'uid', 'namespace_pk', 'model_id', 'revision', 'latest_version']);
+
 // Creating a version finds its model and claims the next number in one round trip (see versions.register).
 export const CLAIM_VERSION = new PreparedStatement<{ namespace: string; modelId: string; time: number }>(
   'models.claimVersion',
   ['namespace', 'modelId', 'time'],
-  (db, p) =>
-    db
-      .updateTable('models')
-      .set((eb) => claimNext(eb, p.time))
-      .where('id', '=', (eb) =>
-        eb
-          .selectFrom('models as m')
-          .innerJoin('namespaces', 'namespaces.id', 'm.namespace_pk')
-          .select('m.id')
-          .where('namespaces.namespace_id', '=', p.namespace)
-          .where('m.model_id', '=', p.modelId),
-      )
-      .returning(['id as pk', 'uid', 'namespace_pk', 'model_id', 'revision', 'latest_version']),
+  (db, p) => claimByName(db, p),
 );
 
 const NEXT_VERSION = new PreparedStatement<{ pk: number; time: number }>(

@@ -203,7 +203,7 @@ export class SqlSettingsRepository implements SettingsRepository {
 }
 
 type HistoryRow = Omit<NewHistoryEntry, 'details'> & { details: string | null };
-const HISTORY_COLUMNS = [
+export const HISTORY_COLUMNS = [
   'model_pk',
   'version',
   'kind',

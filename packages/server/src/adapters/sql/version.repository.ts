@@ -24,11 +24,11 @@ import type { SqlDialect } from './dialects/dialect.js';
 import { compileFilter } from './filter-sql.js';
 import { updateLabelled, writeLabels } from './labelled-rows.js';
 import { VERSION_FILTER, VERSION_ORDER } from './list-schemas.js';
-import { CLAIM_VERSION, claimNext } from './model.repository.js';
+import { CLAIM_VERSION, claimByName } from './model.repository.js';
 import { PreparedStatement } from './prepared.js';
 import { afterKeyset, aliasesOf, asStatus, meta, parseLabels } from './rows.js';
 import type { Database } from './schema.js';
-import { APPEND_HISTORY } from './small.repositories.js';
+import { APPEND_HISTORY, HISTORY_COLUMNS } from './small.repositories.js';
 
 interface Row {
   id: number;
@@ -471,20 +471,7 @@ const REGISTER_VERSION = new PreparedStatement<RegisterValues>(
     const text = (value: unknown) => sql<string>`cast(${value} as text)`;
     const time = sql<number>`cast(${p.time} as bigint)`;
     return db
-      .with('claimed', (q) =>
-        q
-          .updateTable('models')
-          .set((eb) => claimNext(eb, p.time))
-          .where('id', '=', (eb) =>
-            eb
-              .selectFrom('models as m')
-              .innerJoin('namespaces', 'namespaces.id', 'm.namespace_pk')
-              .select('m.id')
-              .where('namespaces.namespace_id', '=', p.namespace)
-              .where('m.model_id', '=', p.modelId),
-          )
-          .returning(['id as pk', 'uid', 'namespace_pk', 'model_id', 'revision', 'latest_version']),
-      )
+      .with('claimed', (q) => claimByName(q, p))
       .with('added', (q) =>
         q
           .insertInto('model_versions')
@@ -529,18 +516,8 @@ const REGISTER_VERSION = new PreparedStatement<RegisterValues>(
       .with('noted', (q) =>
         q
           .insertInto('version_history')
-          .columns([
-            'model_pk',
-            'version',
-            'kind',
-            'from_status',
-            'to_status',
-            'alias',
-            'actor',
-            'reason',
-            'time',
-            'details',
-          ])
+          // The select below gives them in this order.
+          .columns(HISTORY_COLUMNS)
           .expression((eb) =>
             eb
               .selectFrom('claimed')
