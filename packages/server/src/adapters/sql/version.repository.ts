@@ -387,22 +387,23 @@ type VersionInsert = Pick<
   | 'artifact_format'
 > & { model_pk: number; time: number };
 
+/** The names `versionValues` binds: what both statements that insert a version take from its draft. */
+const DRAFT_VALUES = [
+  'uid',
+  'status',
+  'description',
+  'labels',
+  'metadata',
+  'source_uri',
+  'created_by',
+  'artifact_digest',
+  'artifact_format',
+  'time',
+] as const satisfies readonly (keyof ReturnType<typeof versionValues>)[];
+
 const INSERT_VERSION = new PreparedStatement<VersionInsert>(
   'model_versions.insert',
-  [
-    'uid',
-    'model_pk',
-    'version',
-    'status',
-    'description',
-    'labels',
-    'metadata',
-    'source_uri',
-    'created_by',
-    'artifact_digest',
-    'artifact_format',
-    'time',
-  ],
+  [...DRAFT_VALUES, 'model_pk', 'version'],
   (db, p) =>
     db
       .insertInto('model_versions')
@@ -453,20 +454,7 @@ type RegisterValues = ReturnType<typeof versionValues> & { namespace: string; mo
  */
 const REGISTER_VERSION = new PreparedStatement<RegisterValues>(
   'model_versions.register',
-  [
-    'namespace',
-    'modelId',
-    'uid',
-    'status',
-    'description',
-    'labels',
-    'metadata',
-    'source_uri',
-    'created_by',
-    'artifact_digest',
-    'artifact_format',
-    'time',
-  ],
+  ['namespace', 'modelId', ...DRAFT_VALUES],
   (db, p) => {
     const text = (value: unknown) => sql<string>`cast(${value} as text)`;
     const time = sql<number>`cast(${p.time} as bigint)`;
