@@ -1,9 +1,20 @@
 // One load step with autocannon; records every response time to report exact percentiles.
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 /** The admin token the benchmark servers start with (QUIVER_BOOTSTRAP_TOKEN): authentication stays on. */
 export const BENCH_TOKEN = 'qvr_quiver-bench-token-0123456789abcdefghij';
 export const AUTH = { authorization: `Bearer ${BENCH_TOKEN}` };
+
+/**
+ * CPU seconds (user + system, all threads) a process has used so far, from /proc (Linux; clock
+ * ticks of 10 ms). On a CPU-bound server, CPU per request is what throughput is the inverse of,
+ * and it moves far less than req/s when other work shares the machine.
+ */
+export function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 
 /**
  * One step: `request`, or `requests` (each connection cycles through them in order).

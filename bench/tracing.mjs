@@ -8,7 +8,7 @@
 // server's own CPU time per request is read from /proc: on a CPU-bound server the throughput
 // loss is 1 − cpu(off) / cpu(mode), and that ratio barely moves with the neighbours.
 import { execFileSync, fork, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -18,7 +18,7 @@ import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { tinyMlp } from '../packages/server/dist/index.js';
 import { OIP_PROTO_PATH, OIP_SERVICE } from '../packages/server/dist/transports/grpc/server.js';
-import { AUTH, BENCH_TOKEN, load } from './load.mjs';
+import { AUTH, BENCH_TOKEN, cpuSeconds, load } from './load.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -146,12 +146,6 @@ const frame = Buffer.alloc(5 + message.length);
 frame.writeUInt32BE(message.length, 1);
 message.copy(frame, 5);
 writeFileSync(frameFile, frame);
-
-/** CPU seconds (user + system) the process has used so far, from /proc (Linux; clock ticks of 10 ms). */
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /** Runs `step` (resolving with the requests it completed); req/s and the server's CPU µs per request. */
 async function measured(pid, step) {

@@ -44,6 +44,7 @@ import { type Acceptors, addAcceptors } from './transports/acceptors.js';
 import { Admission, LoopLag } from './transports/admission.js';
 import { buildGrpcServer, type GrpcServer, inferenceHealth } from './transports/grpc/server.js';
 import { buildRestApp, type Services } from './transports/rest/app.js';
+import { applyV8Flags } from './v8-flags.js';
 
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -99,6 +100,7 @@ export function dialectFor(config: Config, schema?: string): SqlDialect {
 
 /** The composition root: config → adapters → services → transports. Nothing listens until `listen()`. */
 export async function createQuiver(config: Config, options: QuiverOptions = {}): Promise<Quiver> {
+  applyV8Flags(config);
   const tracing = createTracing(config, {
     version: VERSION,
     ...(options.spanProcessors ? { spanProcessors: options.spanProcessors } : {}),

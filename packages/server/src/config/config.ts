@@ -35,6 +35,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** SQLite: WAL checkpoints from a background thread every this many ms; 0 = inside commits. */
   sqliteCheckpointMs: number;
+  /** V8's allocation-site pretenuring; off by default (ADR 011). */
+  v8Pretenuring: 'on' | 'off';
   logLevel: LogLevel;
   bodyLimitBytes: number;
   artifactMaxBytes: number;
@@ -254,6 +256,13 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     default: '3',
     doc: "SQLite: copy the write-ahead log into the database file from a background thread this often while writes come in (every 100 ms or ten times less often, whichever is rarer, when idle), instead of inside the commit that fills it (0 = inside commits, SQLite's default). Keeps checkpoints off the request path; small, frequent passes keep the fsync each one ends with short, which the writer's commits otherwise wait behind.",
     parse: (raw, name) => integer(raw, name, 0, 60_000),
+  },
+  {
+    key: 'v8Pretenuring',
+    env: 'QUIVER_V8_PRETENURING',
+    default: 'off',
+    doc: "V8's allocation-site pretenuring (`on` is Node's default). Off, a process no longer settles at random, once and for its lifetime, into a mode where objects that live through one request are allocated in the old generation: about a third of processes did, and served ModelInfer with 30–50% more CPU per call (ADR 011).",
+    parse: oneOf(['on', 'off'] as const),
   },
   {
     key: 'workerConcurrency',
