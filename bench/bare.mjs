@@ -1,5 +1,10 @@
 // The ceiling of this machine: a bare Fastify route answering a model-sized JSON document.
 import Fastify from 'fastify';
+import { applyV8Flags } from '../packages/server/dist/v8-flags.js';
+
+// The ceiling runs with the V8 flags Quiver runs with (ADR 011), so that neither process can land in
+// V8's pretenuring mode and the ratios compare like with like.
+applyV8Flags({ v8Pretenuring: process.env.QUIVER_V8_PRETENURING === 'on' ? 'on' : 'off' });
 
 const doc = {
   name: 'namespaces/ns-001/models/model-000001',

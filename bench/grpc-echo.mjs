@@ -10,6 +10,11 @@ import {
   OIP_PROTO_PATH,
   OIP_SERVICE,
 } from '../packages/server/dist/transports/grpc/server.js';
+import { applyV8Flags } from '../packages/server/dist/v8-flags.js';
+
+// The ceiling runs with the V8 flags Quiver runs with (ADR 011), so that neither process can land in
+// V8's pretenuring mode and the ratios compare like with like.
+applyV8Flags({ v8Pretenuring: process.env.QUIVER_V8_PRETENURING === 'on' ? 'on' : 'off' });
 
 /**
  * What Quiver answers for deployment 'mlp' version 1 with no request id (proto3 leaves the empty id
