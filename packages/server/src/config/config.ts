@@ -261,7 +261,7 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     key: 'v8Pretenuring',
     env: 'QUIVER_V8_PRETENURING',
     default: 'off',
-    doc: "V8's allocation-site pretenuring (`on` is Node's default). Off, a process no longer settles at random, once and for its lifetime, into a mode where objects that live through one request are allocated in the old generation: about a third of processes did, and served ModelInfer with 30–50% more CPU per call (ADR 011).",
+    doc: "V8's allocation-site pretenuring (`on` is Node's default). Off, a process no longer settles at random, once and for its lifetime, into a mode where objects that live through one request are allocated in the old generation: about one process in five did, and served ModelInfer with 30–50% more CPU per call (ADR 011).",
     parse: oneOf(['on', 'off'] as const),
   },
   {
