@@ -45,6 +45,8 @@ export async function load({ url, connections, duration, request, requests, warm
     // Errors in the measured window: transport errors and timeouts, and non-2xx answers.
     errors: window.errors + window.non2xx,
     non2xx: window.non2xx,
+    // The non-2xx answers by status: shedding (503) told apart from failures.
+    statuses: window.statuses,
     timeouts: window.timeouts,
     rampUp: window.rampUp,
   };
@@ -54,8 +56,12 @@ function run({ url, connections, duration, warmup, list, times }) {
   return new Promise((resolve, reject) => {
     const opened = Date.now();
     const answered = new Set();
-    const rampUp = { seconds: 0, errors: 0, timeouts: 0, non2xx: 0 };
-    const window = { responses: 0, errors: 0, timeouts: 0, non2xx: 0, rampUp };
+    const rampUp = { seconds: 0, errors: 0, timeouts: 0, non2xx: 0, statuses: {} };
+    const window = { responses: 0, errors: 0, timeouts: 0, non2xx: 0, statuses: {}, rampUp };
+    const refused = (into, status) => {
+      into.non2xx++;
+      into.statuses[status] = (into.statuses[status] ?? 0) + 1;
+    };
     let measuring = false;
     let stopAt = Number.POSITIVE_INFINITY;
     const instance = autocannon(
@@ -88,11 +94,11 @@ function run({ url, connections, duration, warmup, list, times }) {
     instance.on('response', (client, status, _bytes, responseTime) => {
       if (!measuring) {
         answered.add(client);
-        if (status < 200 || status >= 300) rampUp.non2xx++;
+        if (status < 200 || status >= 300) refused(rampUp, status);
         return;
       }
       window.responses++;
-      if (status < 200 || status >= 300) window.non2xx++;
+      if (status < 200 || status >= 300) refused(window, status);
       times.push(responseTime);
     });
     instance.on('reqError', (error) => {

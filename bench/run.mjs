@@ -46,6 +46,11 @@ const PG_URL =
   `postgres://postgres@127.0.0.1:5432/quiver_bench${quick ? '_quick' : ''}`;
 
 const rand = (n) => Math.floor(Math.random() * n);
+/** Non-2xx answers by status, e.g. `, 503: 3000`; empty when there were none. */
+const byStatus = (statuses) =>
+  Object.entries(statuses ?? {})
+    .map(([status, n]) => `, ${status}: ${n}`)
+    .join('');
 const modelPath = (i) =>
   `/v1/namespaces/ns-${String(i % 100).padStart(3, '0')}/models/model-${String(i).padStart(6, '0')}`;
 const versionName = (i, v) =>
@@ -361,7 +366,7 @@ for (const backend of backends) {
       stepRows.push({ name: s.name, ...r });
       await drained(server.url);
       console.log(
-        `${backend} ${s.name} @${c}: ${fmt(r.rps, 0)} req/s, p99 ${fmt(r.p99)} ms, errors ${r.errors} (timeouts ${r.timeouts}, non-2xx ${r.non2xx}); connections ramped up in ${fmt(r.rampUp.seconds)} s with ${r.rampUp.errors + r.rampUp.non2xx} errors (${r.rampUp.timeouts} timeouts)`,
+        `${backend} ${s.name} @${c}: ${fmt(r.rps, 0)} req/s, p99 ${fmt(r.p99)} ms, errors ${r.errors} (timeouts ${r.timeouts}, non-2xx ${r.non2xx}${byStatus(r.statuses)}); connections ramped up in ${fmt(r.rampUp.seconds)} s with ${r.rampUp.errors + r.rampUp.non2xx} errors (${r.rampUp.timeouts} timeouts${byStatus(r.rampUp.statuses)})`,
       );
     }
   }
