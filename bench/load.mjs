@@ -16,6 +16,43 @@ export function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** CPU seconds of a process and of its children (a cluster's workers), recursively. */
+function treeCpuSeconds(pid) {
+  let total = cpuSeconds(pid);
+  let children = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
+  } catch {
+    // No such file on kernels without it: the process alone.
+  }
+  for (const child of children) {
+    try {
+      total += treeCpuSeconds(Number(child));
+    } catch {
+      // The child has exited meanwhile.
+    }
+  }
+  return total;
+}
+
+/**
+ * Waits until a server (with its children) idles: under 5% of a CPU over a second, at most `maxS`
+ * seconds. After writes a server goes on working for a while (SQLite copying its WAL back into the
+ * database, rollouts, collecting garbage), and a measurement started then measures that as well:
+ * get model right after the write mix ran at half its speed. Resolves with the seconds waited.
+ */
+export async function quiet(pid, maxS = 60) {
+  const started = Date.now();
+  let last = treeCpuSeconds(pid);
+  while (Date.now() - started < maxS * 1000) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = treeCpuSeconds(pid);
+    if (now - last < 0.05) return (Date.now() - started) / 1000;
+    last = now;
+  }
+  return maxS;
+}
+
 /**
  * One step: `request`, or `requests` (each connection cycles through them in order).
  *

@@ -10,7 +10,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { tinyMlp } from '../packages/server/dist/dev/onnx-builder.js';
 import { stepChart } from './chart.mjs';
-import { BENCH_TOKEN, load } from './load.mjs';
+import { BENCH_TOKEN, load, quiet } from './load.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -78,6 +78,26 @@ async function drained(url) {
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   console.warn('the job queue did not drain within 3 minutes; measuring anyway');
+}
+
+/** Before the next measurement: the rollouts queued have run, and the server has gone idle. */
+async function settled(server) {
+  await drained(server.url);
+  const waited = await quiet(server.child.pid);
+  if (waited >= 5) console.log(`(the server settled ${waited.toFixed(0)} s after the last step)`);
+}
+
+/**
+ * Runs a load step and adds the read cache's hit rate during it (null when nothing was looked up).
+ * A step after the write scenarios starts with the entries those writes dropped missing.
+ */
+async function withHitRate(url, step) {
+  const before = await cacheCounters(url);
+  const r = await step();
+  const after = await cacheCounters(url);
+  const lookups = after.hits - before.hits + (after.misses - before.misses);
+  r.cacheHitRate = lookups > 0 ? (after.hits - before.hits) / lookups : null;
+  return r;
 }
 
 /** The read cache's hit and miss counters, from the server's /metrics. */
@@ -346,15 +366,14 @@ for (const backend of backends) {
   const server = await start('./server.mjs', env);
   await prepareDeploys(server.url);
   if (!args.cold) await warmCache(server.url);
+  await settled(server);
   const rows = [];
   for (const s of measured) {
-    const before = await cacheCounters(server.url);
-    const r = await load({ url: server.url, connections, duration, ...loadOf(s) });
-    const after = await cacheCounters(server.url);
-    const lookups = after.hits - before.hits + (after.misses - before.misses);
-    r.cacheHitRate = lookups > 0 ? (after.hits - before.hits) / lookups : null;
+    const r = await withHitRate(server.url, () =>
+      load({ url: server.url, connections, duration, ...loadOf(s) }),
+    );
     rows.push({ name: s.name, ...r, review: s.review });
-    await drained(server.url);
+    await settled(server);
     console.log(
       `${backend} ${s.name}: ${fmt(r.rps, 0)} req/s, avg ${fmt(r.avg)} ms, p95 ${fmt(r.p95)} ms, p99 ${fmt(r.p99)} ms, errors ${r.errors}`,
     );
@@ -362,11 +381,13 @@ for (const backend of backends) {
   const stepRows = [];
   for (const s of measured) {
     for (const c of steps) {
-      const r = await load({ url: server.url, connections: c, duration, ...loadOf(s) });
+      const r = await withHitRate(server.url, () =>
+        load({ url: server.url, connections: c, duration, ...loadOf(s) }),
+      );
       stepRows.push({ name: s.name, ...r });
-      await drained(server.url);
+      await settled(server);
       console.log(
-        `${backend} ${s.name} @${c}: ${fmt(r.rps, 0)} req/s, p99 ${fmt(r.p99)} ms, errors ${r.errors} (timeouts ${r.timeouts}, non-2xx ${r.non2xx}${byStatus(r.statuses)}); connections ramped up in ${fmt(r.rampUp.seconds)} s with ${r.rampUp.errors + r.rampUp.non2xx} errors (${r.rampUp.timeouts} timeouts${byStatus(r.rampUp.statuses)})`,
+        `${backend} ${s.name} @${c}: ${fmt(r.rps, 0)} req/s, p99 ${fmt(r.p99)} ms, errors ${r.errors} (timeouts ${r.timeouts}, non-2xx ${r.non2xx}${byStatus(r.statuses)}); connections ramped up in ${fmt(r.rampUp.seconds)} s with ${r.rampUp.errors + r.rampUp.non2xx} errors (${r.rampUp.timeouts} timeouts${byStatus(r.rampUp.statuses)})${r.cacheHitRate === null ? '' : `; cache hits ${fmt(100 * r.cacheHitRate, 0)}%`}`,
       );
     }
   }
