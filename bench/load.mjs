@@ -37,9 +37,9 @@ function treeCpuSeconds(pid) {
 
 /**
  * Waits until a server (with its children) idles: under 5% of a CPU over a second, at most `maxS`
- * seconds. After writes a server goes on working for a while (SQLite copying its WAL back into the
- * database, rollouts, collecting garbage), and a measurement started then measures that as well:
- * get model right after the write mix ran at half its speed. Resolves with the seconds waited.
+ * seconds. A server may go on working after a step (SQLite copying its WAL back into the database,
+ * rollouts, collecting garbage: 8 s after one list step at 100 connections), and a measurement
+ * started then would measure that as well. Resolves with the seconds waited.
  */
 export async function quiet(pid, maxS = 60) {
   const started = Date.now();
