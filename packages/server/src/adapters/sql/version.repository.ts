@@ -387,8 +387,8 @@ type VersionInsert = Pick<
   | 'artifact_format'
 > & { model_pk: number; time: number };
 
-/** The names `versionValues` binds: what both statements that insert a version take from its draft. */
-const DRAFT_VALUES = [
+/** The draft's text values, each bound to the column of the same name. */
+const TEXT_VALUES = [
   'uid',
   'status',
   'description',
@@ -398,8 +398,10 @@ const DRAFT_VALUES = [
   'created_by',
   'artifact_digest',
   'artifact_format',
-  'time',
-] as const satisfies readonly (keyof ReturnType<typeof versionValues>)[];
+] as const satisfies readonly (keyof ReturnType<typeof versionValues> & keyof Row)[];
+
+/** The names `versionValues` binds: what both statements that insert a version take from its draft. */
+const DRAFT_VALUES = [...TEXT_VALUES, 'time'] as const;
 
 const INSERT_VERSION = new PreparedStatement<VersionInsert>(
   'model_versions.insert',
@@ -463,37 +465,15 @@ const REGISTER_VERSION = new PreparedStatement<RegisterValues>(
       .with('added', (q) =>
         q
           .insertInto('model_versions')
-          .columns([
-            'uid',
-            'model_pk',
-            'version',
-            'status',
-            'description',
-            'labels',
-            'metadata',
-            'source_uri',
-            'created_by',
-            'artifact_digest',
-            'artifact_format',
-            'create_time',
-            'update_time',
-            'revision',
-          ])
+          // Columns and select list come from one list, so they cannot fall out of order.
+          .columns([...TEXT_VALUES, 'model_pk', 'version', 'create_time', 'update_time', 'revision'])
           .expression((eb) =>
             eb
               .selectFrom('claimed')
               .select([
-                text(p.uid).as('uid'),
+                ...TEXT_VALUES.map((name) => text(p[name]).as(name)),
                 'claimed.pk',
                 'claimed.latest_version',
-                text(p.status).as('status'),
-                text(p.description).as('description'),
-                text(p.labels).as('labels'),
-                text(p.metadata).as('metadata'),
-                text(p.source_uri).as('source_uri'),
-                text(p.created_by).as('created_by'),
-                text(p.artifact_digest).as('artifact_digest'),
-                text(p.artifact_format).as('artifact_format'),
                 time.as('create_time'),
                 time.as('update_time'),
                 sql<number>`1`.as('revision'),
