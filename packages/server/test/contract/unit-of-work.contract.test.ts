@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlStore } from '../../src/adapters/sql/store.js';
@@ -258,6 +259,29 @@ describe.each(BACKENDS)('unit of work (%s)', (backend) => {
     expect(dup.status).toBe('rejected');
     expect(ok.status).toBe('fulfilled');
     expect(await store.read((r) => r.namespaces.get(fresh.namespace_id))).toBeDefined();
+  });
+
+  it("runs each write in its caller's async context, also when writes are committed together", async () => {
+    // Trace spans and request-scoped state ride on AsyncLocalStorage: a write batched with others
+    // must still see its own caller's store, not the batch's or another caller's.
+    const callers = new AsyncLocalStorage<string>();
+    const seen = await Promise.all(
+      ['a', 'b', 'c', 'd'].map((who) =>
+        callers.run(who, () =>
+          store.write(async (r) => {
+            const before = callers.getStore();
+            await r.namespaces.pkOf('nobody');
+            return [before, callers.getStore()];
+          }),
+        ),
+      ),
+    );
+    expect(seen).toEqual([
+      ['a', 'a'],
+      ['b', 'b'],
+      ['c', 'c'],
+      ['d', 'd'],
+    ]);
   });
 
   it('answers a ping', async () => {

@@ -39,8 +39,11 @@ export class GroupCommit {
 
   submit<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      // The work runs in its caller's async context (trace spans, request-scoped state), not the batch's.
-      const bound = AsyncResource.bind(work);
+      // The work runs in its caller's async context (trace spans, request-scoped state), not the
+      // batch's. A resource of its own and runInAsyncScope, not AsyncResource.bind: on Node 20 bind
+      // also defines a deprecated getter on the bound function, 12 µs a call against 0.1.
+      const scope = new AsyncResource('quiver.write');
+      const bound: Work = (repos) => scope.runInAsyncScope(work, null, repos);
       this.#queue.push({ work: bound, resolve: resolve as (value: unknown) => void, reject });
       this.#schedule();
     });
