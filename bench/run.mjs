@@ -10,7 +10,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { tinyMlp } from '../packages/server/dist/dev/onnx-builder.js';
 import { stepChart } from './chart.mjs';
-import { BENCH_TOKEN, load, quiet } from './load.mjs';
+import { BENCH_TOKEN, LOADER, load, quiet } from './load.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -97,6 +97,8 @@ async function withHitRate(url, step) {
   const after = await cacheCounters(url);
   const lookups = after.hits - before.hits + (after.misses - before.misses);
   r.cacheHitRate = lookups > 0 ? (after.hits - before.hits) / lookups : null;
+  // Requests the server refused with 503 to shed load (wrk counts non-2xx answers, not their statuses).
+  r.shed = after.shed - before.shed;
   return r;
 }
 
@@ -112,17 +114,20 @@ async function cacheCounters(url) {
     misses: read('quiver_cache_misses_total'),
     entries: read('quiver_cache_entries'),
     bytes: read('quiver_cache_bytes'),
+    shed: read('quiver_requests_shed_total'),
   };
 }
 
 const SCENARIOS = [
   {
     name: 'get model detail',
+    wrk: 'get',
     review: { avg: 45, p95: 75, p99: 110, rps: 750 },
     request: { method: 'GET', setupRequest: (r) => ({ ...r, path: modelPath(rand(models)) }) },
   },
   {
     name: 'list models (50, label filter)',
+    wrk: 'list',
     review: { avg: 85, p95: 120, p99: 180, rps: 350 },
     request: {
       method: 'GET',
@@ -134,6 +139,7 @@ const SCENARIOS = [
   },
   {
     name: 'create version',
+    wrk: 'create',
     review: { avg: 230, p95: 350, p99: 480, rps: 120 },
     request: {
       method: 'POST',
@@ -147,6 +153,7 @@ const SCENARIOS = [
   },
   {
     name: 'batch status (100 versions)',
+    wrk: 'status',
     review: { avg: 150, p95: 280, p99: 420, rps: 200 },
     request: {
       method: 'POST',
@@ -157,6 +164,7 @@ const SCENARIOS = [
   },
   {
     name: 'batch get (100 full versions)',
+    wrk: 'batchget',
     review: { avg: 150, p95: 280, p99: 420, rps: 200 },
     request: {
       method: 'POST',
@@ -167,6 +175,7 @@ const SCENARIOS = [
   },
   {
     name: 'deploy request (accepted)',
+    wrk: 'deploy',
     review: { avg: 350, p95: 520, p99: 680, rps: 80 },
     request: {
       method: 'POST',
@@ -184,6 +193,7 @@ const SCENARIOS = [
   },
   {
     name: 'read/write mix (90/10)',
+    wrk: 'mix',
     review: null,
     // Each connection cycles through ten requests: nine reads of the other kinds, one create.
     requests: () => {
@@ -242,6 +252,7 @@ const results = {
     node: process.version,
   },
   date: new Date().toISOString(),
+  loader: LOADER,
   duration,
   connections,
   models,
@@ -253,7 +264,12 @@ const results = {
 };
 
 function loadOf(scenario) {
-  return scenario.requests ? { requests: scenario.requests() } : { request: scenario.request };
+  // wrk draws the same requests in Lua (bench/wrk/scenarios.lua); autocannon runs the ones above.
+  const wrk = {
+    scenario: scenario.wrk,
+    args: [models, perModel, BENCH_TOKEN, DEPLOY_MODEL, process.pid],
+  };
+  return scenario.requests ? { requests: scenario.requests(), wrk } : { request: scenario.request, wrk };
 }
 
 /** The model the deploy scenario deploys: a tiny ONNX model registered once per dataset. */
@@ -337,10 +353,16 @@ async function prepareDeploys(url) {
 }
 
 const bare = await start('./bare.mjs', { PORT: '0' });
-const ceiling = await load({ url: `${bare.url}/bare`, connections, duration, request: { method: 'GET' } });
+const ceiling = await load({
+  url: `${bare.url}/bare`,
+  connections,
+  duration,
+  request: { method: 'GET' },
+  wrk: { scenario: 'plain', args: [1, 1, BENCH_TOKEN] },
+});
 await stop(bare);
 results.bare = ceiling;
-console.log(`bare Fastify route: ${fmt(ceiling.rps, 0)} req/s, p99 ${fmt(ceiling.p99)} ms`);
+console.log(`bare Fastify route (${LOADER}): ${fmt(ceiling.rps, 0)} req/s, p99 ${fmt(ceiling.p99)} ms`);
 
 const backends = args.backend === 'all' ? ['sqlite', 'postgres'] : [args.backend];
 for (const backend of backends) {
@@ -387,7 +409,7 @@ for (const backend of backends) {
       stepRows.push({ name: s.name, ...r });
       await settled(server);
       console.log(
-        `${backend} ${s.name} @${c}: ${fmt(r.rps, 0)} req/s, p99 ${fmt(r.p99)} ms, errors ${r.errors} (timeouts ${r.timeouts}, non-2xx ${r.non2xx}${byStatus(r.statuses)}); connections ramped up in ${fmt(r.rampUp.seconds)} s with ${r.rampUp.errors + r.rampUp.non2xx} errors (${r.rampUp.timeouts} timeouts${byStatus(r.rampUp.statuses)})${r.cacheHitRate === null ? '' : `; cache hits ${fmt(100 * r.cacheHitRate, 0)}%`}`,
+        `${backend} ${s.name} @${c}: ${fmt(r.rps, 0)} req/s, p99 ${fmt(r.p99)} ms, errors ${r.errors} (timeouts ${r.timeouts}, non-2xx ${r.non2xx}${byStatus(r.statuses)}, shed by the server ${r.shed}); connections ramped up in ${fmt(r.rampUp.seconds)} s with ${r.rampUp.errors + r.rampUp.non2xx} errors (${r.rampUp.timeouts} timeouts${byStatus(r.rampUp.statuses)})${r.cacheHitRate === null ? '' : `; cache hits ${fmt(100 * r.cacheHitRate, 0)}%`}`,
       );
     }
   }
@@ -397,7 +419,7 @@ for (const backend of backends) {
 }
 
 console.log(
-  `\n${connections} connections, ${duration} s per step, ${models * perModel} versions, ${args.workers} server process(es), read cache ${args['cache-mb']} MiB${args.cold ? ' (cold)' : ' (warmed)'}; bare Fastify ceiling ${fmt(ceiling.rps, 0)} req/s\n`,
+  `\n${connections} connections, ${duration} s per step, ${models * perModel} versions, ${args.workers} server process(es), read cache ${args['cache-mb']} MiB${args.cold ? ' (cold)' : ' (warmed)'}; load generator ${LOADER}; bare Fastify ceiling ${fmt(ceiling.rps, 0)} req/s\n`,
 );
 console.log(
   '| backend | operation | req/s | vs bare | avg ms | p95 ms | p99 ms | errors | cache hits | design review req/s | speed-up |',

@@ -1,5 +1,5 @@
 // npm run bench:tracing [-- --duration 5 --rounds 3 --connections 32]
-// The cost of tracing, as throughput ratios in one run: get-model over REST (autocannon) and gRPC
+// The cost of tracing, as throughput ratios in one run: get-model over REST (wrk, or autocannon without it) and gRPC
 // ModelInfer (h2load when installed, else a @grpc/grpc-js load loop) against the same server and
 // data with tracing off (QUIVER_OTEL_EXPORTERS=none), on at 0% sampling and on at 100% sampling,
 // spans exported over OTLP/HTTP to a local sink that drops them. Modes are interleaved in rounds
@@ -158,9 +158,10 @@ async function measured(pid, step) {
 
 async function getModel(server) {
   const request = { method: 'GET', path: '/v1/namespaces/bench/models/mlp' };
-  await load({ url: server.api, connections, duration: 1, request, warmup: 0 });
+  const wrk = { scenario: 'plain', args: [1, 1, BENCH_TOKEN], path: request.path };
+  await load({ url: server.api, connections, duration: 1, request, wrk, warmup: 0 });
   return measured(server.pid, async () => {
-    const r = await load({ url: server.api, connections, duration, request, warmup: 0 });
+    const r = await load({ url: server.api, connections, duration, request, wrk, warmup: 0 });
     if (r.errors) throw new Error(`get-model: ${r.errors} errors`);
     return r.requests;
   });
