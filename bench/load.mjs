@@ -105,65 +105,75 @@ export async function load({ url, connections, duration, request, requests, warm
 }
 
 /**
- * A step with wrk: `scenario` (a generator of bench/wrk/scenarios.lua) and its arguments. wrk has
- * no warm-up of its own, so a first run of `warmup` seconds (none for 0) at the same concurrency
- * warms the server (its errors are reported as the ramp-up's), then the measured run opens its connections afresh:
- * its window includes connecting them, which is milliseconds up to 300 connections and about a
- * second at 1,000. Percentiles are wrk's (microsecond histogram), non-2xx answers a count.
+ * A step with wrk: `scenario` (a generator of bench/wrk/scenarios.lua) and its arguments. One run
+ * of wrk: its connections are opened and warmed up for `warmup` seconds (at least 3 from 500
+ * connections on, which a busy server takes about a second to accept), then answers are counted
+ * for `duration` seconds on the same connections; the Lua script compares each answer's time with
+ * the window (CLOCK_MONOTONIC, Node's hrtime clock). req/s and non-2xx statuses are the window's;
+ * wrk's latency percentiles (microsecond histogram) and its transport errors and timeouts cover
+ * the whole run, warm-up included: conservative. Non-2xx answers before the window are the
+ * ramp-up's.
  */
 async function wrkLoad({ url, connections, duration, warmup, scenario, args = [], path = '' }) {
-  const run = async (seconds) => {
-    const argv = [
-      '-t',
-      String(Math.min(2, connections)),
-      '-c',
-      String(connections),
-      '-d',
-      `${seconds}s`,
-      '--timeout',
-      '10s',
-      '-s',
-      SCENARIOS_LUA,
-      url + path,
-      '--',
-      scenario,
-      ...args.map(String),
-      // Each run of wrk numbers its requests afresh: this keeps the names it makes (deployments) unique.
-      String(++wrkRuns),
-    ];
-    const out = await new Promise((resolve, reject) =>
-      execFile('wrk', argv, { maxBuffer: 1 << 20 }, (error, stdout, stderr) =>
-        error ? reject(new Error(`wrk ${argv.join(' ')}: ${stderr || error.message}`)) : resolve(stdout),
-      ),
-    );
-    const line = out.split('\n').find((l) => l.startsWith('WRK_RESULT '));
-    if (!line) throw new Error(`wrk printed no result:\n${out}`);
-    return JSON.parse(line.slice('WRK_RESULT '.length));
-  };
-  const first = warmup > 0 ? await run(warmup) : undefined;
-  const r = await run(duration);
+  const settle = warmup > 0 ? Math.max(warmup, connections >= 500 ? 3 : 1) : 0;
+  // wrk takes whole seconds; the window starts a little after its connections did.
+  const lead = settle > 0 ? settle : 0.2;
+  const seconds = Math.ceil(lead + duration + 0.3);
+  const now = Number(process.hrtime.bigint()) / 1e9;
+  const windowStart = now + lead;
+  const argv = [
+    '-t',
+    String(Math.min(2, connections)),
+    '-c',
+    String(connections),
+    '-d',
+    `${seconds}s`,
+    '--timeout',
+    '10s',
+    '-s',
+    SCENARIOS_LUA,
+    url + path,
+    '--',
+    scenario,
+    // Five positions (models, versions per model, token, deploy model, run id), then this run's own.
+    ...[0, 1, 2, 3, 4].map((i) => String(args[i] ?? '-')),
+    // Each run of wrk numbers its requests afresh: this keeps the names it makes (deployments) unique.
+    String(++wrkRuns),
+    windowStart.toFixed(6),
+    (windowStart + duration).toFixed(6),
+  ];
+  const out = await new Promise((resolve, reject) =>
+    execFile('wrk', argv, { maxBuffer: 1 << 20 }, (error, stdout, stderr) =>
+      error ? reject(new Error(`wrk ${argv.join(' ')}: ${stderr || error.message}`)) : resolve(stdout),
+    ),
+  );
+  const line = out.split('\n').find((l) => l.startsWith('WRK_RESULT '));
+  if (!line) throw new Error(`wrk printed no result:\n${out}`);
+  const r = JSON.parse(line.slice('WRK_RESULT '.length));
   const ms = (us) => us / 1000;
-  const transport = (x) => x.connect + x.read + x.write + x.timeout;
+  const sum = (statuses) => Object.values(statuses).reduce((a, b) => a + b, 0);
+  const non2xx = sum(r.window_refused);
+  const transport = r.connect + r.read + r.write + r.timeout;
   return {
     connections,
-    requests: r.requests,
-    rps: r.requests / (r.duration_us / 1e6),
+    requests: r.window_answers,
+    rps: r.window_answers / duration,
     avg: ms(r.mean_us),
     p50: ms(r.p50_us),
     p95: ms(r.p95_us),
     p99: ms(r.p99_us),
     max: ms(r.max_us),
-    errors: transport(r) + r.status,
-    non2xx: r.status,
-    // wrk counts non-2xx answers without their status; the benchmark reads shedding from the server.
-    statuses: {},
+    // Transport errors and timeouts are wrk's totals over the whole run, warm-up included.
+    errors: transport + non2xx,
+    non2xx,
+    statuses: r.window_refused,
     timeouts: r.timeout,
     rampUp: {
-      seconds: first ? first.duration_us / 1e6 : 0,
-      errors: first ? transport(first) : 0,
-      timeouts: first?.timeout ?? 0,
-      non2xx: first?.status ?? 0,
-      statuses: {},
+      seconds: lead,
+      errors: 0,
+      timeouts: 0,
+      non2xx: sum(r.early_refused),
+      statuses: r.early_refused,
     },
   };
 }

@@ -140,6 +140,7 @@ const SCENARIOS = [
   {
     name: 'create version',
     wrk: 'create',
+    writes: true,
     review: { avg: 230, p95: 350, p99: 480, rps: 120 },
     request: {
       method: 'POST',
@@ -176,6 +177,7 @@ const SCENARIOS = [
   {
     name: 'deploy request (accepted)',
     wrk: 'deploy',
+    writes: true,
     review: { avg: 350, p95: 520, p99: 680, rps: 80 },
     request: {
       method: 'POST',
@@ -194,6 +196,7 @@ const SCENARIOS = [
   {
     name: 'read/write mix (90/10)',
     wrk: 'mix',
+    writes: true,
     review: null,
     // Each connection cycles through ten requests: nine reads of the other kinds, one create.
     requests: () => {
@@ -408,7 +411,16 @@ for (const backend of backends) {
     );
   }
   const stepRows = [];
-  for (const s of measured) {
+  // The 64-connection table's writes dropped their models' entries and its batch get filled the
+  // cache's free room with full versions, pushing statuses out: the steps start from the same
+  // steady state as the table did.
+  if (steps.length > 0 && !args.cold) {
+    await warmCache(server.url);
+    await settled(server);
+  }
+  // Reads first: a write scenario's creates drop the entries of the models they touch.
+  const readsFirst = [...measured.filter((s) => !s.writes), ...measured.filter((s) => s.writes)];
+  for (const s of readsFirst) {
     for (const c of steps) {
       const r = await withHitRate(server.url, () =>
         load({ url: server.url, connections: c, duration, ...loadOf(s) }),
