@@ -234,7 +234,7 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     key: 'cacheTtlMs',
     env: 'QUIVER_CACHE_TTL_MS',
     default: '300000',
-    doc: 'Longest life of a read-cache entry: the bound on a stale read should an invalidation message between instances be lost.',
+    doc: 'Longest life of a read-cache entry: the bound on a stale read should an invalidation message between instances be lost. Each entry lives a random 80–100% of it, so entries filled together (a sweep, the first minutes after a restart) do not all expire in the same moment.',
     parse: (raw, name) => integer(raw, name, 1, 86_400_000),
   },
   {

@@ -155,6 +155,44 @@ describe.each(BUSES)('read cache (%s bus)', (bus) => {
     expect(cache.get('k')).toBe(2);
   });
 
+  it('spreads the lives of entries filled together over the last fifth of the TTL, never past it', () => {
+    // lru-cache takes a start time of 0 for "no TTL": the clock starts later.
+    let now = 10_000;
+    // Each entry, group or member group draws its life in turn: 1000 × (1 − 0.2 × draw).
+    const draws = [0, 0.5, 0.999, 0.25];
+    const cache = new MemoryReadCache({
+      maxBytes: MB,
+      ttlMs: 1_000,
+      now: () => now,
+      random: () => draws.shift() ?? 0,
+    });
+    open.push(cache);
+    cache.set('a', 'a', [], cache.ticket()); // lives 1000 ms
+    cache.offer('b', 'b', [], cache.ticket()); // 900 ms
+    cache.setMember('g', '1', 'g1', [], cache.ticket()); // 800 ms, from its first member
+    now = 10_500;
+    cache.setMember('g', '2', 'g2', [], cache.ticket()); // joins the group: no new life
+    cache.set('c', 'c', [], cache.ticket()); // 950 ms, from 500
+    now = 10_799;
+    expect([cache.get('a'), cache.get('b'), cache.getMember('g', '2'), cache.get('c')]).toEqual([
+      'a',
+      'b',
+      'g2',
+      'c',
+    ]);
+    now = 10_801;
+    expect(cache.getMember('g', '1')).toBeUndefined();
+    expect(cache.getMember('g', '2')).toBeUndefined();
+    now = 10_901;
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')).toBe('a');
+    now = 11_001;
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.get('c')).toBe('c');
+    now = 11_451;
+    expect(cache.get('c')).toBeUndefined();
+  });
+
   it.runIf(bus === 'redis')('drops entries in the other instance when this one invalidates', async () => {
     const [a, b] = await pair();
     b.set('model a/b', { v: 1 }, [cacheTags.model('a', 'b')], b.ticket());
