@@ -106,8 +106,7 @@ export async function load({ url, connections, duration, request, requests, warm
 
 /**
  * A step with wrk: `scenario` (a generator of bench/wrk/scenarios.lua) and its arguments. One run
- * of wrk: its connections are opened and warmed up for `warmup` seconds (at least 3 from 500
- * connections on, which a busy server takes about a second to accept), then answers are counted
+ * of wrk: its connections are opened and warmed up for `warmup` seconds, then answers are counted
  * for `duration` seconds on the same connections; the Lua script compares each answer's time with
  * the window (CLOCK_MONOTONIC, Node's hrtime clock). req/s and non-2xx statuses are the window's;
  * wrk's latency percentiles (microsecond histogram) and its transport errors and timeouts cover
@@ -115,9 +114,8 @@ export async function load({ url, connections, duration, request, requests, warm
  * ramp-up's.
  */
 async function wrkLoad({ url, connections, duration, warmup, scenario, args = [], path = '' }) {
-  const settle = warmup > 0 ? Math.max(warmup, connections >= 500 ? 3 : 1) : 0;
   // wrk takes whole seconds; the window starts a little after its connections did.
-  const lead = settle > 0 ? settle : 0.2;
+  const lead = warmup > 0 ? warmup : 0.2;
   const seconds = Math.ceil(lead + duration + 0.3);
   const now = Number(process.hrtime.bigint()) / 1e9;
   const windowStart = now + lead;
