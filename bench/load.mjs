@@ -50,18 +50,18 @@ function treeCpuSeconds(pid) {
 }
 
 /**
- * Waits until a server (with its children) idles: under 5% of a CPU over a second, at most `maxS`
- * seconds. A server may go on working after a step (SQLite copying its WAL back into the database,
+ * Waits until a server (with its children) idles: under `idleShare` of a CPU (5%) over a second, at
+ * most `maxS` seconds. A server may go on working after a step (SQLite copying its WAL back into the database,
  * rollouts, collecting garbage: 8 s after one list step at 100 connections), and a measurement
  * started then would measure that as well. Resolves with the seconds waited.
  */
-export async function quiet(pid, maxS = 60) {
+export async function quiet(pid, maxS = 60, idleShare = 0.05) {
   const started = Date.now();
   let last = treeCpuSeconds(pid);
   while (Date.now() - started < maxS * 1000) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const now = treeCpuSeconds(pid);
-    if (now - last < 0.05) return (Date.now() - started) / 1000;
+    if (now - last < idleShare) return (Date.now() - started) / 1000;
     last = now;
   }
   return maxS;
