@@ -163,7 +163,8 @@ async function getModel(server) {
   return measured(server.pid, async () => {
     const r = await load({ url: server.api, connections, duration, request, wrk, warmup: 0 });
     if (r.errors) throw new Error(`get-model: ${r.errors} errors`);
-    return r.requests;
+    // The CPU read around the call covers wrk's whole run, not only its measured window.
+    return r.runRequests ?? r.requests;
   });
 }
 
