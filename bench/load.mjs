@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 /**
- * The HTTP load generator. wrk (C, two threads) costs a third of autocannon's CPU per request:
+ * The HTTP load generator. wrk (C, two threads) costs about a quarter of autocannon's CPU per request:
  * measured against the same servers, one after the other, autocannon took 0.84 of a core to drive
  * get-model at 16.7k req/s, wrk 0.3 of a core to drive 26k; on two cores the load generator's
  * share is taken from the server's. `QUIVER_BENCH_LOADER=autocannon` forces autocannon.
