@@ -68,6 +68,15 @@ describe.each(BACKENDS)('query counts (%s)', (backend) => {
 
   const model = (ns: string, id = 'm000') => `/v1/namespaces/${ns}/models/${id}`;
 
+  it('authenticates a token it has seen without a statement, and an unknown one with one read', async () => {
+    await api.get('/v1/whoami');
+    expect(await count(() => api.get('/v1/whoami'))).toBe(0);
+    queries = 0;
+    const unknown = await client(ctx.quiver.rest, `qvr_${'A'.repeat(43)}`).get('/v1/whoami');
+    expect(unknown.status).toBe(401);
+    expect(queries).toBeGreaterThan(0);
+  });
+
   it('reads a model with 1 or 30 versions and 0 or 10 aliases in the same number of queries', async () => {
     const one = await count(() => api.get(model(small)));
     const thirty = await count(() => api.get(model(big)));

@@ -41,6 +41,20 @@ export class Access {
       }
       throw err;
     }
+    return this.#limit(actor);
+  }
+
+  /**
+   * `authenticate` without I/O for a caller the authenticator's cache knows (the common case):
+   * the actor, RATE_LIMITED thrown when over its rate, or undefined when only `authenticate` can
+   * answer (an unknown, expired or malformed credential, which it then audits).
+   */
+  knownCaller(authorization: string | undefined): Actor | undefined {
+    const actor = this.deps.authenticator.cached(authorization);
+    return actor === undefined ? undefined : this.#limit(actor);
+  }
+
+  #limit(actor: Actor): Actor {
     const wait = this.deps.limiter.take(actor.principal);
     if (wait > 0) {
       throw new QuiverError(

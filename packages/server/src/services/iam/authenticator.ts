@@ -57,6 +57,22 @@ export class Authenticator {
     return this.deps.enabled;
   }
 
+  /**
+   * The caller when the cache answers it now, without I/O (a token seen within the TTL), else
+   * undefined: `authenticate` then reads, verifies or refuses it. Never throws.
+   */
+  cached(authorization: string | undefined): Actor | undefined {
+    if (!this.deps.enabled) return ANONYMOUS_ADMIN;
+    if (authorization === undefined) return undefined;
+    const m = BEARER.exec(authorization);
+    if (!m) return undefined;
+    const now = this.deps.clock.now();
+    const entry = this.#cache.get(hashToken(m[1]!));
+    if (entry === undefined || entry.until <= now) return undefined;
+    if (entry.tokenId !== null) this.#used(entry.tokenId, now);
+    return entry.actor;
+  }
+
   async authenticate(authorization: string | undefined, ctx: Omit<CallContext, 'actor'>): Promise<Actor> {
     if (!this.deps.enabled) return ANONYMOUS_ADMIN;
     const token = bearer(authorization);
@@ -167,6 +183,8 @@ export class Authenticator {
   }
 }
 
+const BEARER = /^Bearer +(\S{1,8192})\s*$/i;
+
 function bearer(authorization: string | undefined): string {
   if (authorization === undefined || authorization.trim() === '') {
     throw new QuiverError(
@@ -174,7 +192,7 @@ function bearer(authorization: string | undefined): string {
       'Authentication required: send Authorization: Bearer <token> (an API token qvr_… or an OIDC JWT).',
     );
   }
-  const m = /^Bearer +(\S{1,8192})\s*$/i.exec(authorization);
+  const m = BEARER.exec(authorization);
   if (!m) throw invalid('The Authorization header must be "Bearer <token>".');
   return m[1]!;
 }

@@ -39,16 +39,48 @@ export function guardRoutes(
         `${missing.join('/')} ${route.url} has no entry in transports/rest/permissions.ts: every route must name its permission (or be listed as public).`,
       );
     }
-    route.config = { ...route.config, guard: guards[0]! };
+    const guard = guards[0]!;
+    route.config = { ...route.config, guard };
+    // Only routes whose body names scopes check it once validated: the others pay no hook for it.
+    if (guard.kind === 'permission' && guard.access.body) {
+      const given = route.preHandler;
+      const checkBody = bodyCheck(access, guard, traceOf);
+      route.preHandler = given === undefined ? checkBody : [...[given].flat(), checkBody];
+    }
   });
 
-  app.addHook('onRequest', async (req, reply) => {
+  // A callback hook: a caller the authenticator's cache knows, with a grant on everything or a
+  // route that only needs a caller, is admitted without a promise; everything else (a first
+  // call, a token to read or verify, a scope to resolve, a refusal to audit) takes `gate`.
+  app.addHook('onRequest', (req, reply, done) => {
     const guard = req.routeOptions.config.guard;
-    if (guard === undefined || guard.kind === 'public') return;
+    if (guard === undefined || guard.kind === 'public') return done();
+    let actor: Actor | undefined;
+    try {
+      actor = access.knownCaller(req.headers.authorization);
+    } catch (err) {
+      answerHeaders(reply, err);
+      return done(err as Error);
+    }
+    if (actor !== undefined) {
+      (req as Authenticated)[ACTOR] = actor;
+      if (
+        guard.kind === 'authenticated' ||
+        !actor.grants ||
+        actor.grants.allows(guard.access.permission, GLOBAL)
+      ) {
+        return done();
+      }
+    }
+    gate(req, reply, guard, actor).then(() => done(), done);
+  });
+
+  async function gate(req: FastifyRequest, reply: FastifyReply, guard: RouteClass, known: Actor | undefined) {
     const call = gateCall(req, guard, traceOf);
-    const actor = await withHeaders(reply, () => access.authenticate(req.headers.authorization, call));
+    const actor =
+      known ?? (await withHeaders(reply, () => access.authenticate(req.headers.authorization, call)));
     (req as Authenticated)[ACTOR] = actor;
-    if (guard.kind === 'authenticated') return;
+    if (guard.kind !== 'permission') return;
     const rule = guard.access;
     // The common case costs one Set lookup: a grant on everything needs no scope at all.
     if (!actor.grants || actor.grants.allows(rule.permission, GLOBAL)) return;
@@ -59,17 +91,23 @@ export function guardRoutes(
       rule.within ? grants.holdsWithin(rule.permission, s) : grants.allows(rule.permission, s),
     );
     if (!ok) throw await access.deny(actor, rule.permission, scopes[scopes.length - 1]!, call);
-  });
+  }
+}
 
-  app.addHook('preHandler', async (req) => {
-    const guard = req.routeOptions.config.guard;
-    if (guard?.kind !== 'permission' || !guard.access.body) return;
+/** The permission check of the scopes a route's body names (the models of a batch's version names, say). */
+function bodyCheck(
+  access: Access,
+  guard: RouteClass & { kind: 'permission' },
+  traceOf: (req: FastifyRequest) => string | undefined,
+) {
+  const body = guard.access.body!;
+  return async (req: FastifyRequest): Promise<void> => {
     const actor = actorOf(req);
-    if (!actor?.grants) return;
-    const checks = await guard.access.body(req.body, req.params as RouteParams, access.scopes);
+    if (!actor?.grants || actor.grants.allows(body.permission, GLOBAL)) return;
+    const scopes = await body.scopes(req.body, req.params as RouteParams, access.scopes);
     const call = gateCall(req, guard, traceOf);
-    for (const { permission, scope } of checks) await access.require(actor, permission, scope, call);
-  });
+    for (const scope of scopes) await access.require(actor, body.permission, scope, call);
+  };
 }
 
 /** UNAUTHENTICATED answers carry `WWW-Authenticate`; RATE_LIMITED ones `Retry-After`. */
@@ -77,13 +115,17 @@ async function withHeaders<T>(reply: FastifyReply, work: () => Promise<T>): Prom
   try {
     return await work();
   } catch (err) {
-    if (err instanceof QuiverError && err.code === 'UNAUTHENTICATED') {
-      reply.header('www-authenticate', `Bearer realm="quiver", error="invalid_token"`);
-    }
-    if (err instanceof QuiverError && err.reason === 'RATE_LIMITED') {
-      reply.header('retry-after', String(err.details.retry_after_seconds));
-    }
+    answerHeaders(reply, err);
     throw err;
+  }
+}
+
+function answerHeaders(reply: FastifyReply, err: unknown): void {
+  if (err instanceof QuiverError && err.code === 'UNAUTHENTICATED') {
+    reply.header('www-authenticate', `Bearer realm="quiver", error="invalid_token"`);
+  }
+  if (err instanceof QuiverError && err.reason === 'RATE_LIMITED') {
+    reply.header('retry-after', String(err.details.retry_after_seconds));
   }
 }
 

@@ -105,6 +105,42 @@ export function requestContext(req: FastifyRequest): Context {
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const UNSHED = new Set(['/livez', '/readyz', '/metrics']);
 
+/** The path of a request URL, without its query string. */
+const pathOf = (url: string) => {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+};
+
+/**
+ * Starts the request's server span, continuing a caller's `traceparent`, and answers the trace
+ * context in the response. At 0% sampling a request without a caller's traceparent can only make
+ * an unsampled trace: it makes none at all (no span, no ids, no traceparent answered), which keeps
+ * the cost flat.
+ */
+function startServerSpan(tracing: Tracing, req: FastifyRequest, reply: FastifyReply): void {
+  if (!tracing.samplesRoots && req.headers.traceparent === undefined) return;
+  const route = req.is404 ? undefined : req.routeOptions.url;
+  const parent = tracing.extract(req.headers);
+  const span = tracing.tracer.startSpan(
+    route ? `${req.method} ${route}` : req.method,
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        'http.request.method': req.method,
+        ...(route ? { 'http.route': route } : {}),
+        'url.path': pathOf(req.url),
+        'quiver.request_id': req.id,
+      },
+    },
+    parent,
+  );
+  const ctx = trace.setSpan(parent, span);
+  (req as Traced)[SPAN] = span;
+  (req as Traced)[SPAN_CONTEXT] = ctx;
+  const { traceparent } = tracing.inject(ctx);
+  if (traceparent) reply.header('traceparent', traceparent);
+}
+
 /** Builds the REST app without listening: main.ts listens, tests inject. */
 export async function buildRestApp(options: RestOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -148,76 +184,50 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
   );
   for (const schema of [...SHARED_SCHEMAS, ...SERVING_SCHEMAS, ...LINEAGE_SCHEMAS]) app.addSchema(schema);
 
-  // The per-request hooks below take callbacks, not async functions: no promise per request each.
+  // The bookkeeping of every request is one onRequest and one onResponse hook, each a callback, not
+  // an async function: no promise per request, and one hook call instead of one per concern.
+  const { admission, metrics } = options;
+  const tracing = options.tracing?.enabled ? options.tracing : undefined;
+  const ADMITTED = Symbol('admitted');
+  type Admitted = { [ADMITTED]?: boolean };
+  const leave = (req: FastifyRequest) => {
+    if (!(req as Admitted)[ADMITTED]) return;
+    (req as Admitted)[ADMITTED] = false;
+    admission?.leave();
+  };
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
-    done();
-  });
-  const { admission } = options;
-  if (admission) {
-    const ADMITTED = Symbol('admitted');
-    type Admitted = { [ADMITTED]?: boolean };
-    const leave = (req: FastifyRequest) => {
-      if (!(req as Admitted)[ADMITTED]) return;
-      (req as Admitted)[ADMITTED] = false;
-      admission.leave();
-    };
-    app.addHook('onRequest', (req, _reply, done) => {
-      // Probes and scrapes are answered even at capacity: they are how operators see it.
-      if (UNSHED.has(req.url.split('?')[0]!)) return done();
+    // Probes and scrapes are answered even at capacity: they are how operators see it.
+    if (admission && !UNSHED.has(pathOf(req.url))) {
       const refused = admission.enter();
       if (refused) return done(refused);
       (req as Admitted)[ADMITTED] = true;
-      done();
-    });
-    app.addHook('onResponse', (req, _reply, done) => {
-      leave(req);
-      done();
-    });
+    }
+    if (tracing) startServerSpan(tracing, req, reply);
+    done();
+  });
+  app.addHook('onResponse', (req, reply, done) => {
+    leave(req);
+    const span = (req as Traced)[SPAN];
+    if (span) {
+      span.setAttribute('http.response.status_code', reply.statusCode);
+      if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    }
+    if (metrics) {
+      // Route templates only (bounded labels); anything the router did not match is one series.
+      const route = req.is404 ? 'unmatched' : (req.routeOptions.url ?? 'unmatched');
+      metrics.httpRequest(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    }
+    done();
+  });
+  if (admission) {
     app.addHook('onRequestAbort', (req, done) => {
       leave(req);
       done();
     });
   }
-  const { metrics } = options;
-  const tracing = options.tracing?.enabled ? options.tracing : undefined;
   if (tracing) {
-    // Callback hooks, not async ones: no promise per request for the bookkeeping below.
-    app.addHook('onRequest', (req, reply, done) => {
-      // At 0% sampling a request without a caller's traceparent can only make an unsampled trace:
-      // it makes none at all (no span, no ids, no traceparent answered), which keeps the cost flat.
-      if (!tracing.samplesRoots && req.headers.traceparent === undefined) return done();
-      const route = req.is404 ? undefined : req.routeOptions.url;
-      const parent = tracing.extract(req.headers);
-      const span = tracing.tracer.startSpan(
-        route ? `${req.method} ${route}` : req.method,
-        {
-          kind: SpanKind.SERVER,
-          attributes: {
-            'http.request.method': req.method,
-            ...(route ? { 'http.route': route } : {}),
-            'url.path': req.url.split('?')[0]!,
-            'quiver.request_id': req.id,
-          },
-        },
-        parent,
-      );
-      const ctx = trace.setSpan(parent, span);
-      (req as Traced)[SPAN] = span;
-      (req as Traced)[SPAN_CONTEXT] = ctx;
-      const { traceparent } = tracing.inject(ctx);
-      if (traceparent) reply.header('traceparent', traceparent);
-      done();
-    });
-    app.addHook('onResponse', (req, reply, done) => {
-      const span = (req as Traced)[SPAN];
-      if (span) {
-        span.setAttribute('http.response.status_code', reply.statusCode);
-        if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-        span.end();
-      }
-      done();
-    });
     // Handlers (and the services they call) run in the server span's context, so their spans nest.
     // Unsampled requests skip it: entering a context turns on AsyncLocalStorage's hooks for the
     // whole process (Node 20), the main cost of tracing at low sampling; with no recording span
@@ -228,14 +238,6 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
         if (!(req as Traced)[SPAN]?.isRecording()) return handler.call(this as never, req, reply);
         return context.with(requestContext(req), () => handler.call(this as never, req, reply));
       };
-    });
-  }
-  if (metrics) {
-    // Route templates only (bounded labels); anything the router did not match is one series.
-    app.addHook('onResponse', (req, reply, done) => {
-      const route = req.is404 ? 'unmatched' : (req.routeOptions.url ?? 'unmatched');
-      metrics.httpRequest(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
-      done();
     });
   }
   if (options.logger && levelEnabled(options.logger, 'debug')) {

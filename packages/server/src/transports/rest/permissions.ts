@@ -15,12 +15,14 @@ export type ScopeOf = (
   scopes: ScopeResolver,
 ) => Scope | readonly Scope[] | Promise<Scope | readonly Scope[]>;
 
-/** A further check once the body is parsed and validated: the scopes the body names. */
-export type BodyCheck = (
-  body: unknown,
-  params: RouteParams,
-  scopes: ScopeResolver,
-) => Promise<{ permission: Permission; scope: Scope }[]>;
+/**
+ * A further check once the body is parsed and validated: `permission` on every scope the body
+ * names. A caller holding it globally is not asked for the scopes at all.
+ */
+export interface BodyCheck {
+  permission: Permission;
+  scopes: (body: unknown, params: RouteParams, scopes: ScopeResolver) => Promise<readonly Scope[]>;
+}
 
 export interface RouteAccess {
   /** The API method, as the audit log names it. */
@@ -68,11 +70,13 @@ const names = (body: unknown): unknown[] => {
 const batchOfVersions = (action: string) =>
   rule(action, 'versions.get', global, {
     within: true,
-    body: async (body) =>
-      names(body)
-        .map(versionNameScope)
-        .filter((s): s is Scope => s !== undefined)
-        .map((scope) => ({ permission: 'versions.get' as const, scope })),
+    body: {
+      permission: 'versions.get',
+      scopes: async (body) =>
+        names(body)
+          .map(versionNameScope)
+          .filter((s): s is Scope => s !== undefined),
+    },
   });
 
 const V = '/v1/namespaces/:namespace/models/:model/versions';
@@ -101,10 +105,13 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   [`PATCH ${VERSION}`]: rule('UpdateVersion', 'versions.update', model),
   [`POST ${VERSION}::transition`]: rule('TransitionVersion', 'versions.transition', model, {
     // Approval is its own permission: a transition to `approved` needs both.
-    body: async (body, params) =>
-      (body as { status?: unknown } | null)?.status === 'approved'
-        ? [{ permission: 'versions.approve', scope: model(params, undefined as never) as Scope }]
-        : [],
+    body: {
+      permission: 'versions.approve',
+      scopes: async (body, params) =>
+        (body as { status?: unknown } | null)?.status === 'approved'
+          ? [model(params, undefined as never) as Scope]
+          : [],
+    },
   }),
   [`GET ${VERSION}/history`]: rule('GetVersionHistory', 'versions.get', model),
   'POST /v1/versions::batchGet': batchOfVersions('BatchGetVersions'),
@@ -120,9 +127,12 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'HEAD /v1/artifacts/:digest': rule('GetArtifact', 'artifacts.download', artifact),
   'POST /v1/deployments': rule('CreateDeployment', 'deployments.create', global, {
     within: true,
-    body: async (body) => {
-      const scope = versionNameScope(`${(body as { model?: unknown })?.model}/versions/x`);
-      return scope ? [{ permission: 'deployments.create', scope }] : [];
+    body: {
+      permission: 'deployments.create',
+      scopes: async (body) => {
+        const scope = versionNameScope(`${(body as { model?: unknown })?.model}/versions/x`);
+        return scope ? [scope] : [];
+      },
     },
   }),
   'GET /v1/deployments': rule('ListDeployments', 'deployments.list', global, { within: true }),
@@ -131,13 +141,14 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   [`DELETE ${DEPLOYMENT}`]: rule('DeleteDeployment', 'deployments.delete', deployment),
   'POST /v1/deployments::batchGet': rule('BatchGetDeployments', 'deployments.get', global, {
     within: true,
-    body: async (body, _params, scopes) => {
-      const ids = names(body).map((n) => String(n).replace(/^deployments\//, ''));
-      const found = await scopes.deployments(ids);
-      // Unknown names come back as `missing`; deployment names are global, so that tells nothing new.
-      return [...found.values()]
-        .filter((s): s is Scope => s !== undefined)
-        .map((scope) => ({ permission: 'deployments.get', scope }));
+    body: {
+      permission: 'deployments.get',
+      scopes: async (body, _params, scopes) => {
+        const ids = names(body).map((n) => String(n).replace(/^deployments\//, ''));
+        const found = await scopes.deployments(ids);
+        // Unknown names come back as `missing`; deployment names are global, so that tells nothing new.
+        return [...found.values()].filter((s): s is Scope => s !== undefined);
+      },
     },
   }),
   [`GET ${OPERATION}`]: rule('GetOperation', 'operations.get', operation),
