@@ -105,22 +105,63 @@ export async function load({ url, connections, duration, request, requests, warm
 }
 
 /**
- * A step with wrk: `scenario` (a generator of bench/wrk/scenarios.lua) and its arguments. One run
- * of wrk: its connections are opened and warmed up for `warmup` seconds, then answers are counted
- * for `duration` seconds on the same connections; the Lua script compares each answer's time with
- * the window (CLOCK_MONOTONIC, Node's hrtime clock). req/s and non-2xx statuses are the window's;
- * wrk's latency percentiles (microsecond histogram) and its transport errors and timeouts cover
- * the whole run, warm-up included: conservative. Non-2xx answers before the window are the
- * ramp-up's.
+ * A step with wrk: `scenario` (a generator of bench/wrk/scenarios.lua) and its arguments. Two runs
+ * of wrk: the first warms the server up for `warmup` seconds and is discarded; the second opens its
+ * connections, lets them settle for a lead (0.3 s, or `warmup` from 500 connections on, where a
+ * busy server takes a second or more to accept them all), then counts answers for `duration`
+ * seconds. The Lua script compares each answer's time with the window (CLOCK_MONOTONIC, Node's
+ * hrtime clock). req/s and non-2xx statuses are the window's; wrk's latency percentiles
+ * (microsecond histogram) and its transport errors and timeouts cover the whole second run, its
+ * lead included. Non-2xx answers before the window are the ramp-up's.
  */
 async function wrkLoad({ url, connections, duration, warmup, scenario, args = [], path = '' }) {
-  // wrk takes whole seconds. The window opens 0.2 s short of the warm-up and closes 0.1 s before wrk
-  // stops (it starts a few milliseconds after the window was computed), so no second is wasted.
-  const lead = warmup > 0 ? warmup - 0.2 : 0.2;
+  // The warm-up is a run of its own so that its first, slower second (code not yet optimised,
+  // pools and caches growing) is not in the measured run's percentiles, which wrk cannot reset.
+  const warm =
+    warmup > 0
+      ? wrkResult(
+          await execWrk(wrkArgv({ url, connections, seconds: Math.ceil(warmup), scenario, args, path })),
+        )
+      : { requests: 0 };
+  // wrk takes whole seconds. The window closes 0.1 s before wrk stops (it starts a few milliseconds
+  // after the window was computed), so no second is wasted.
+  const lead = connections >= 500 && warmup > 0 ? warmup - 0.2 : 0.3;
   const seconds = Math.ceil(lead + duration + 0.1);
-  const now = Number(process.hrtime.bigint()) / 1e9;
-  const windowStart = now + lead;
-  const argv = [
+  const windowStart = Number(process.hrtime.bigint()) / 1e9 + lead;
+  const window = [windowStart, windowStart + duration];
+  const r = wrkResult(await execWrk(wrkArgv({ url, connections, seconds, scenario, args, path, window })));
+  const ms = (us) => us / 1000;
+  const sum = (statuses) => Object.values(statuses).reduce((a, b) => a + b, 0);
+  const non2xx = sum(r.window_refused);
+  const transport = r.connect + r.read + r.write + r.timeout;
+  return {
+    connections,
+    requests: r.window_answers,
+    // Every request of both runs, warm-up included: what the server's CPU over the whole step served.
+    runRequests: warm.requests + r.requests,
+    rps: r.window_answers / duration,
+    avg: ms(r.mean_us),
+    p50: ms(r.p50_us),
+    p95: ms(r.p95_us),
+    p99: ms(r.p99_us),
+    max: ms(r.max_us),
+    // Transport errors and timeouts are wrk's totals over the whole measured run, its lead included.
+    errors: transport + non2xx,
+    non2xx,
+    statuses: r.window_refused,
+    timeouts: r.timeout,
+    rampUp: {
+      seconds: lead,
+      errors: 0,
+      timeouts: 0,
+      non2xx: sum(r.early_refused),
+      statuses: r.early_refused,
+    },
+  };
+}
+
+function wrkArgv({ url, connections, seconds, scenario, args, path, window = [0, 0] }) {
+  return [
     '-t',
     String(Math.min(2, connections)),
     '-c',
@@ -138,45 +179,24 @@ async function wrkLoad({ url, connections, duration, warmup, scenario, args = []
     ...[0, 1, 2, 3, 4].map((i) => String(args[i] ?? '-')),
     // Each run of wrk numbers its requests afresh: this keeps the names it makes (deployments) unique.
     String(++wrkRuns),
-    windowStart.toFixed(6),
-    (windowStart + duration).toFixed(6),
+    window[0].toFixed(6),
+    window[1].toFixed(6),
   ];
-  const out = await new Promise((resolve, reject) =>
+}
+
+/** What bench/wrk/scenarios.lua prints when wrk is done. */
+function wrkResult(out) {
+  const line = out.split('\n').find((l) => l.startsWith('WRK_RESULT '));
+  if (!line) throw new Error(`wrk printed no result:\n${out}`);
+  return JSON.parse(line.slice('WRK_RESULT '.length));
+}
+
+function execWrk(argv) {
+  return new Promise((resolve, reject) =>
     execFile('wrk', argv, { maxBuffer: 1 << 20 }, (error, stdout, stderr) =>
       error ? reject(new Error(`wrk ${argv.join(' ')}: ${stderr || error.message}`)) : resolve(stdout),
     ),
   );
-  const line = out.split('\n').find((l) => l.startsWith('WRK_RESULT '));
-  if (!line) throw new Error(`wrk printed no result:\n${out}`);
-  const r = JSON.parse(line.slice('WRK_RESULT '.length));
-  const ms = (us) => us / 1000;
-  const sum = (statuses) => Object.values(statuses).reduce((a, b) => a + b, 0);
-  const non2xx = sum(r.window_refused);
-  const transport = r.connect + r.read + r.write + r.timeout;
-  return {
-    connections,
-    requests: r.window_answers,
-    // Every request of the run, warm-up included: what the server's CPU over the whole run served.
-    runRequests: r.requests,
-    rps: r.window_answers / duration,
-    avg: ms(r.mean_us),
-    p50: ms(r.p50_us),
-    p95: ms(r.p95_us),
-    p99: ms(r.p99_us),
-    max: ms(r.max_us),
-    // Transport errors and timeouts are wrk's totals over the whole run, warm-up included.
-    errors: transport + non2xx,
-    non2xx,
-    statuses: r.window_refused,
-    timeouts: r.timeout,
-    rampUp: {
-      seconds: lead,
-      errors: 0,
-      timeouts: 0,
-      non2xx: sum(r.early_refused),
-      statuses: r.early_refused,
-    },
-  };
 }
 
 function run({ url, connections, duration, warmup, list, times }) {
