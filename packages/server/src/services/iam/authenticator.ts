@@ -67,8 +67,8 @@ export class Authenticator {
     const m = BEARER.exec(authorization);
     if (!m) return undefined;
     const now = this.deps.clock.now();
-    const entry = this.#cache.get(hashToken(m[1]!));
-    if (entry === undefined || entry.until <= now) return undefined;
+    const entry = this.#fresh(hashToken(m[1]!), now);
+    if (entry === undefined) return undefined;
     if (entry.tokenId !== null) this.#used(entry.tokenId, now);
     return entry.actor;
   }
@@ -78,8 +78,8 @@ export class Authenticator {
     const token = bearer(authorization);
     const now = this.deps.clock.now();
     const key = hashToken(token);
-    let entry = this.#cache.get(key);
-    if (entry === undefined || entry.until <= now) {
+    let entry = this.#fresh(key, now);
+    if (entry === undefined) {
       entry = token.startsWith(TOKEN_PREFIX)
         ? await this.#apiToken(token, key, now)
         : await this.#jwt(token, now, ctx);
@@ -89,6 +89,12 @@ export class Authenticator {
     }
     if (entry.tokenId !== null) this.#used(entry.tokenId, now);
     return entry.actor;
+  }
+
+  /** The cached entry of a token's hash while it may still be used. */
+  #fresh(key: string, now: number): Entry | undefined {
+    const entry = this.#cache.get(key);
+    return entry !== undefined && entry.until > now ? entry : undefined;
   }
 
   /** Forgets every cached principal: IAM changes made on this instance apply to the next request. */
