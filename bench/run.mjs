@@ -227,10 +227,16 @@ if (measured.length === 0) {
 function start(script, env) {
   return new Promise((resolve, reject) => {
     // QUIVER_BENCH_PROFILE=<dir>: the Quiver server writes a V8 CPU profile there when it stops.
-    const profile = process.env.QUIVER_BENCH_PROFILE && script === './server.mjs';
+    // QUIVER_BENCH_NODE_ARGS: more Node.js flags for the Quiver server (e.g. `--trace-gc`).
+    const quiver = script === './server.mjs';
+    const profile = process.env.QUIVER_BENCH_PROFILE && quiver;
+    const extra = quiver ? (process.env.QUIVER_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean) : [];
     const child = fork(new URL(script, import.meta.url), [], {
       env: { ...process.env, ...env },
-      execArgv: profile ? ['--cpu-prof', `--cpu-prof-dir=${process.env.QUIVER_BENCH_PROFILE}`] : [],
+      execArgv: [
+        ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${process.env.QUIVER_BENCH_PROFILE}`] : []),
+        ...extra,
+      ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     child.once('message', (m) => resolve({ child, url: m.ready }));
