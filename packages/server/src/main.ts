@@ -41,7 +41,7 @@ import { startOtlpMetrics } from './telemetry/otlp-metrics.js';
 import { tracedArtifactStore, tracedReadCache } from './telemetry/traced.js';
 import { createTracing, enqueueSpan, querySpans, type Tracing } from './telemetry/tracing.js';
 import { type Acceptors, addAcceptors } from './transports/acceptors.js';
-import { Admission, LoopLag } from './transports/admission.js';
+import { Admission, LoopLag, lateLoopWarnings } from './transports/admission.js';
 import { buildGrpcServer, type GrpcServer, inferenceHealth } from './transports/grpc/server.js';
 import { buildRestApp, type Services } from './transports/rest/app.js';
 import { applyV8Flags } from './v8-flags.js';
@@ -296,7 +296,16 @@ export async function createQuiver(config: Config, options: QuiverOptions = {}):
         ]
       : []),
   ];
-  const lag = config.maxEventLoopDelayMs > 0 ? new LoopLag().start() : undefined;
+  const lag =
+    config.maxEventLoopDelayMs > 0
+      ? new LoopLag(50, {
+          overMs: config.maxEventLoopDelayMs,
+          report: lateLoopWarnings(
+            (fields, message) => logger.warn(fields, message),
+            config.maxEventLoopDelayMs,
+          ),
+        }).start()
+      : undefined;
   const admission = new Admission(config.maxInFlight, lag && { maxMs: config.maxEventLoopDelayMs, lag });
   metrics.watch({ admission: () => ({ inFlight: admission.inFlight, shed: admission.shed }) });
   const rest = await buildRestApp({

@@ -220,7 +220,7 @@ export const SETTINGS: readonly Setting<keyof Config>[] = [
     key: 'maxEventLoopDelayMs',
     env: 'QUIVER_MAX_EVENT_LOOP_DELAY_MS',
     default: '2000',
-    doc: "New requests (REST and gRPC) are answered at once with `503`/`UNAVAILABLE` and `Retry-After: 1` while the process's event loop runs later than this many ms: every request arriving then would wait at least as long before it is even read. The default sits above the turns of a busy but coping process (about 1 s with 1,000 clients of heavy batch reads on this project's benchmark machine), so it acts past saturation only. Health probes and /metrics are always answered. 0 = never.",
+    doc: "New requests (REST and gRPC) are answered at once with `503`/`UNAVAILABLE` and `Retry-After: 1` while the process's event loop runs later than this many ms: every request arriving then would wait at least as long before it is even read. The default sits above the turns of a busy but coping process (about 1 s with 1,000 clients of heavy batch reads on this project's benchmark machine), so it acts past saturation only. Health probes and /metrics are always answered. Such turns are logged as warnings (how many, how late; at most one every 10 s). 0 = never.",
     parse: (raw, name) => integer(raw, name, 0, 60_000),
   },
   {

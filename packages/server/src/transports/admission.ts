@@ -60,7 +60,14 @@ export class LoopLag {
   #ms = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly everyMs = 50) {}
+  /**
+   * `late`, when given, is told of every turn that ran later than `late.overMs`: how late, so an
+   * operator learns from the logs when (and how long) the process could not keep up.
+   */
+  constructor(
+    private readonly everyMs = 50,
+    private readonly late?: { overMs: number; report(ms: number): void },
+  ) {}
 
   /** The delay measured last, in ms. */
   get ms(): number {
@@ -74,6 +81,7 @@ export class LoopLag {
       const now = performance.now();
       this.#ms = Math.max(0, now - due);
       due = now + this.everyMs;
+      if (this.late && this.#ms > this.late.overMs) this.late.report(this.#ms);
     }, this.everyMs);
     this.#timer.unref();
     return this;
@@ -93,4 +101,41 @@ export function overloaded(why: string): QuiverError {
     `The server is at capacity (${why}); retry after the delay in Retry-After.`,
     { details: { retry_after_seconds: 1 } },
   );
+}
+
+/**
+ * Turns late turns of the event loop into warnings: the first at once, then at most one every
+ * `everyMs` summing up the ones in between (how many, the longest), so a saturated process logs
+ * what is happening without flooding its own logs.
+ */
+export function lateLoopWarnings(
+  warn: (fields: object, message: string) => void,
+  boundMs: number,
+  everyMs = 10_000,
+): (ms: number) => void {
+  let last = Number.NEGATIVE_INFINITY;
+  let count = 0;
+  let worst = 0;
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (count === 0) return;
+    last = performance.now();
+    warn(
+      { late_turns: count, worst_ms: Math.round(worst), bound_ms: boundMs },
+      `The event loop ran up to ${Math.round(worst)} ms late (${count} turn${count === 1 ? '' : 's'} over ${boundMs} ms): new requests are refused with 503/UNAVAILABLE until it catches up (QUIVER_MAX_EVENT_LOOP_DELAY_MS).`,
+    );
+    count = 0;
+    worst = 0;
+  };
+  return (ms) => {
+    count++;
+    worst = Math.max(worst, ms);
+    const wait = last + everyMs - performance.now();
+    if (wait <= 0) return flush();
+    // Summed up when the interval is over, also when no late turn follows.
+    if (scheduled) return;
+    scheduled = true;
+    setTimeout(flush, wait).unref();
+  };
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LoopLag, lateLoopWarnings } from '../../src/transports/admission.js';
 import { TEST_TOKEN, testQuiver } from '../support/databases.js';
 import { adminMetadata, oipClient, waitFor } from '../support/serving.js';
 
@@ -160,5 +161,52 @@ describe('load shedding on event-loop delay (QUIVER_MAX_EVENT_LOOP_DELAY_MS)', (
     expect(answers.slice(lastRefused + 1).length).toBeGreaterThan(0);
     expect(answers.slice(lastRefused + 1).every((a) => a.status === 200)).toBe(true);
     expect(answers.length - refused.length).toBeGreaterThan(refused.length);
+  });
+});
+
+describe('late event-loop warnings', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('tells of the turns that ran later than the bound, with how late', async () => {
+    const reports: number[] = [];
+    const lag = new LoopLag(10, { overMs: 300, report: (ms) => reports.push(ms) }).start();
+    try {
+      // Hold the loop for 600 ms, as a turn of hundreds of heavy requests would.
+      const until = performance.now() + 600;
+      while (performance.now() < until) {}
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(reports.length).toBeGreaterThan(0);
+      expect(reports.every((ms) => ms > 300)).toBe(true);
+      expect(Math.max(...reports)).toBeGreaterThan(500);
+    } finally {
+      lag.stop();
+    }
+  });
+
+  it('warns at once, then sums up the late turns of each interval in one warning', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'performance'] });
+    const warnings: { fields: object; message: string }[] = [];
+    const report = lateLoopWarnings((fields, message) => warnings.push({ fields, message }), 2000, 10_000);
+    report(2100);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.fields).toEqual({ late_turns: 1, worst_ms: 2100, bound_ms: 2000 });
+    expect(warnings[0]!.message).toMatch(/ran up to 2100 ms late .* refused with 503\/UNAVAILABLE/);
+    vi.advanceTimersByTime(3_000);
+    report(2500);
+    report(3200.4);
+    vi.advanceTimersByTime(3_000);
+    report(2050);
+    expect(warnings).toHaveLength(1);
+    // No late turn follows: the interval's sum is still told when it ends.
+    vi.advanceTimersByTime(4_000);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[1]!.fields).toEqual({ late_turns: 3, worst_ms: 3200, bound_ms: 2000 });
+    // A late turn after a quiet interval is told at once again.
+    vi.advanceTimersByTime(20_000);
+    report(2300);
+    expect(warnings).toHaveLength(3);
+    expect(warnings[2]!.fields).toEqual({ late_turns: 1, worst_ms: 2300, bound_ms: 2000 });
   });
 });
