@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LoopLag, lateLoopWarnings } from '../../src/transports/admission.js';
 import { TEST_TOKEN, testQuiver } from '../support/databases.js';
+import { tinyMlp } from '../support/onnx-models.js';
 import { adminMetadata, oipClient, waitFor } from '../support/serving.js';
 
 describe('load shedding (QUIVER_MAX_IN_FLIGHT)', () => {
@@ -208,5 +209,80 @@ describe('late event-loop warnings', () => {
     report(2300);
     expect(warnings).toHaveLength(3);
     expect(warnings[2]!.fields).toEqual({ late_turns: 1, worst_ms: 2300, bound_ms: 2000 });
+  });
+});
+
+describe('load shedding: requests whose client leaves before the answer', () => {
+  let ctx: Awaited<ReturnType<typeof testQuiver>>;
+  let base: string;
+  const auth = { authorization: `Bearer ${TEST_TOKEN}` };
+  const api = async (method: string, path: string, body?: unknown) => {
+    const binary = body instanceof Uint8Array;
+    const res = await fetch(base + path, {
+      method,
+      headers: {
+        ...auth,
+        ...(body !== undefined
+          ? { 'content-type': binary ? 'application/octet-stream' : 'application/json' }
+          : {}),
+      },
+      ...(body !== undefined ? { body: binary ? body : JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const inFlight = async () => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    return Number(text.match(/^quiver_requests_in_flight (\S+)$/m)?.[1] ?? Number.NaN);
+  };
+
+  beforeAll(async () => {
+    ctx = await testQuiver('sqlite', {
+      env: { QUIVER_MAX_IN_FLIGHT: '3', QUIVER_HTTP_PORT: '0', QUIVER_GRPC_PORT: '0' },
+    });
+    base = await ctx.quiver.listen();
+  });
+  afterAll(async () => ctx?.close());
+
+  it('gives the slot back when the connection closes, so the limit is never used up by clients that left', async () => {
+    await api('POST', '/v1/namespaces', { namespace_id: 'slow' });
+    await api('POST', '/v1/namespaces/slow/models', { model_id: 'mlp' });
+    const up = await api('POST', '/v1/artifacts', tinyMlp({ seed: 3 }).bytes);
+    await api('POST', '/v1/namespaces/slow/models/mlp/versions', { artifact: { digest: up.body.digest } });
+    // A batch that waits up to a second for companions: every call stays in flight that long.
+    const deploy = await api('POST', '/v1/deployments', {
+      deployment_id: 'slow-mlp',
+      model: 'namespaces/slow/models/mlp',
+      version: 1,
+      batching: { max_batch_size: 8, max_queue_delay_us: 1_000_000 },
+    });
+    expect(deploy.status).toBe(202);
+    await waitFor(
+      () => api('GET', '/v1/deployments/slow-mlp').then((r) => r.body.status),
+      (s) => s === 'ready' || s === 'failed',
+      20_000,
+      'slow-mlp to be ready',
+    );
+    const infer = (signal?: AbortSignal) =>
+      fetch(`${base}/v2/models/slow-mlp/infer`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }],
+        }),
+        ...(signal ? { signal } : {}),
+      });
+
+    // Three clients, as many as the limit, each give up while their call waits for its batch.
+    for (let round = 0; round < 2; round++) {
+      const abort = new AbortController();
+      const calls = [0, 1, 2].map(() => infer(abort.signal).catch((err: Error) => err));
+      await waitFor(inFlight, (n) => n === 3, 10_000, 'three calls in flight');
+      abort.abort();
+      for (const c of await Promise.all(calls)) expect(c).toBeInstanceOf(Error);
+      // Their answers, written once the batch runs, go to closed sockets; the slots come back.
+      await waitFor(inFlight, (n) => n === 0, 10_000, 'the slots of the clients that left');
+    }
+    const served = await infer();
+    expect(served.status).toBe(200);
   });
 });

@@ -202,6 +202,10 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
       const refused = admission.enter();
       if (refused) return done(refused);
       (req as Admitted)[ADMITTED] = true;
+      // The slot is given back when the answer is sent (onResponse) or, if the client leaves
+      // first, when its connection closes: an answer written to a closed socket never finishes,
+      // so onResponse never runs, and neither does onRequestAbort for a request fully received.
+      reply.raw.once('close', () => leave(req));
     }
     if (tracing) startServerSpan(tracing, req, reply);
     done();
@@ -221,12 +225,6 @@ export async function buildRestApp(options: RestOptions): Promise<FastifyInstanc
     }
     done();
   });
-  if (admission) {
-    app.addHook('onRequestAbort', (req, done) => {
-      leave(req);
-      done();
-    });
-  }
   if (tracing) {
     // Handlers (and the services they call) run in the server span's context, so their spans nest.
     // Unsampled requests skip it: entering a context turns on AsyncLocalStorage's hooks for the
