@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { LoopLag, lateLoopWarnings } from '../../src/transports/admission.js';
 import { TEST_TOKEN, testQuiver } from '../support/databases.js';
 import { tinyMlp } from '../support/onnx-models.js';
-import { adminMetadata, oipClient, waitFor } from '../support/serving.js';
+import { adminMetadata, httpApi, oipClient, waitFor } from '../support/serving.js';
 
 describe('load shedding (QUIVER_MAX_IN_FLIGHT)', () => {
   let ctx: Awaited<ReturnType<typeof testQuiver>>;
@@ -216,20 +216,7 @@ describe('load shedding: requests whose client leaves before the answer', () => 
   let ctx: Awaited<ReturnType<typeof testQuiver>>;
   let base: string;
   const auth = { authorization: `Bearer ${TEST_TOKEN}` };
-  const api = async (method: string, path: string, body?: unknown) => {
-    const binary = body instanceof Uint8Array;
-    const res = await fetch(base + path, {
-      method,
-      headers: {
-        ...auth,
-        ...(body !== undefined
-          ? { 'content-type': binary ? 'application/octet-stream' : 'application/json' }
-          : {}),
-      },
-      ...(body !== undefined ? { body: binary ? body : JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
+  const api = httpApi(() => base);
   const inFlight = async () => {
     const text = await (await fetch(`${base}/metrics`)).text();
     return Number(text.match(/^quiver_requests_in_flight (\S+)$/m)?.[1] ?? Number.NaN);
