@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { LoopLag, lateLoopWarnings } from '../../src/transports/admission.js';
 import { TEST_TOKEN, testQuiver } from '../support/databases.js';
 import { tinyMlp } from '../support/onnx-models.js';
-import { adminMetadata, httpApi, oipClient, waitFor } from '../support/serving.js';
+import { adminMetadata, deployVersion, httpApi, oipClient, waitFor } from '../support/serving.js';
 
 describe('load shedding (QUIVER_MAX_IN_FLIGHT)', () => {
   let ctx: Awaited<ReturnType<typeof testQuiver>>;
@@ -231,24 +231,14 @@ describe('load shedding: requests whose client leaves before the answer', () => 
   afterAll(async () => ctx?.close());
 
   it('gives the slot back when the connection closes, so the limit is never used up by clients that left', async () => {
-    await api('POST', '/v1/namespaces', { namespace_id: 'slow' });
-    await api('POST', '/v1/namespaces/slow/models', { model_id: 'mlp' });
-    const up = await api('POST', '/v1/artifacts', tinyMlp({ seed: 3 }).bytes);
-    await api('POST', '/v1/namespaces/slow/models/mlp/versions', { artifact: { digest: up.body.digest } });
     // A batch that waits up to a second for companions: every call stays in flight that long.
-    const deploy = await api('POST', '/v1/deployments', {
-      deployment_id: 'slow-mlp',
-      model: 'namespaces/slow/models/mlp',
-      version: 1,
+    await deployVersion(api, {
+      ns: 'slow',
+      model: 'mlp',
+      deployment: 'slow-mlp',
+      bytes: tinyMlp({ seed: 3 }).bytes,
       batching: { max_batch_size: 8, max_queue_delay_us: 1_000_000 },
     });
-    expect(deploy.status).toBe(202);
-    await waitFor(
-      () => api('GET', '/v1/deployments/slow-mlp').then((r) => r.body.status),
-      (s) => s === 'ready' || s === 'failed',
-      20_000,
-      'slow-mlp to be ready',
-    );
     const infer = (signal?: AbortSignal) =>
       fetch(`${base}/v2/models/slow-mlp/infer`, {
         method: 'POST',

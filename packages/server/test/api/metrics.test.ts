@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Quiver } from '../../src/main.js';
 import { AUTH, testQuiver } from '../support/databases.js';
 import { tinyMlp } from '../support/onnx-models.js';
-import { oipClient, waitFor } from '../support/serving.js';
+import { deployVersion, oipClient } from '../support/serving.js';
 
 interface Family {
   name: string;
@@ -188,27 +188,13 @@ describe('GET /metrics (gRPC and inference)', () => {
   });
 
   it('counts ModelInfer by method and code and times the inference of the deployment', async () => {
-    await api('POST', '/v1/namespaces', { namespace_id: 'fraud' });
-    await api('POST', '/v1/namespaces/fraud/models', { model_id: 'scorer' });
-    const up = await api('POST', '/v1/artifacts', mlp.bytes);
-    const v = await api('POST', '/v1/namespaces/fraud/models/scorer/versions', {
-      artifact: { digest: up.body.digest },
-    });
-    expect(v.status).toBe(201);
-    const deploy = await api('POST', '/v1/deployments', {
-      deployment_id: 'fraud-prod',
-      model: 'namespaces/fraud/models/scorer',
-      version: 1,
+    await deployVersion(api, {
+      ns: 'fraud',
+      model: 'scorer',
+      deployment: 'fraud-prod',
+      bytes: mlp.bytes,
       batching: { max_batch_size: 8, max_queue_delay_us: 0 },
     });
-    expect(deploy.status).toBe(202);
-    const ready = await waitFor(
-      () => api('GET', '/v1/deployments/fraud-prod').then((r) => r.body),
-      (d) => d.status === 'ready' || d.status === 'failed',
-      20_000,
-      'fraud-prod to settle',
-    );
-    expect(ready.status).toBe('ready');
 
     const answer = await grpc.call('ModelInfer', {
       model_name: 'fraud-prod',

@@ -87,3 +87,40 @@ export function httpApi(base: () => string) {
     return { status: res.status, headers: res.headers, body: json ? JSON.parse(text) : (text as any) };
   };
 }
+
+type Api = (
+  method: string,
+  path: string,
+  body?: unknown,
+) => Promise<{ status: number; body: Record<string, unknown> }>;
+
+/**
+ * Through the REST API: namespace `ns`, model `model`, the ONNX `bytes` uploaded and registered as
+ * version 1, deployed as `deployment` with `batching`, and waited for until ready.
+ */
+export async function deployVersion(
+  api: Api,
+  o: { ns: string; model: string; deployment: string; bytes: Uint8Array; batching: object },
+): Promise<void> {
+  await api('POST', '/v1/namespaces', { namespace_id: o.ns });
+  await api('POST', `/v1/namespaces/${o.ns}/models`, { model_id: o.model });
+  const up = await api('POST', '/v1/artifacts', o.bytes);
+  const v = await api('POST', `/v1/namespaces/${o.ns}/models/${o.model}/versions`, {
+    artifact: { digest: up.body.digest },
+  });
+  expect(v.status).toBe(201);
+  const deploy = await api('POST', '/v1/deployments', {
+    deployment_id: o.deployment,
+    model: `namespaces/${o.ns}/models/${o.model}`,
+    version: 1,
+    batching: o.batching,
+  });
+  expect(deploy.status).toBe(202);
+  const ready = await waitFor(
+    () => api('GET', `/v1/deployments/${o.deployment}`).then((r) => r.body),
+    (d) => d.status === 'ready' || d.status === 'failed',
+    20_000,
+    `${o.deployment} to settle`,
+  );
+  expect(ready.status).toBe('ready');
+}
