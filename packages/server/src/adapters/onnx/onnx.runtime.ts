@@ -163,9 +163,7 @@ export class OnnxRuntime implements ModelRuntime {
     }
   }
 
-  private newEntry(
-    key: string,
-    session: Binding.InferenceSession, signature: Signature, sizeBytes: number) {
+  private newEntry(key: string, session: Binding.InferenceSession, signature: Signature, sizeBytes: number) {
     const entry: Entry = {
       key,
       session,
