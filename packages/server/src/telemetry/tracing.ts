@@ -170,7 +170,7 @@ export function enqueueSpan(tracing: Tracing, kind: string): { traceparent: stri
  * ends the span when `fn` settles. Without a recording span active (tracing off, or an unsampled
  * request, which enters no context) `fn` just runs: no span, no context, no allocation.
  */
-export async function withSpan<T>(
+export function withSpan<T>(
   tracer: Tracer | undefined,
   name: string,
   attributes: Attributes,
@@ -178,7 +178,14 @@ export async function withSpan<T>(
   kind: SpanKind = SpanKind.INTERNAL,
   parent?: Context,
 ): Promise<T> {
-  if (!tracer || !trace.getSpan(parent ?? context.active())?.isRecording()) return fn(undefined);
+  // Not an async function: an untraced call costs `fn`'s own promise and no other.
+  if (!tracer || !trace.getSpan(parent ?? context.active())?.isRecording()) {
+    try {
+      return fn(undefined);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
   return tracer.startActiveSpan(name, { attributes, kind }, parent ?? context.active(), async (span) => {
     try {
       return await fn(span);

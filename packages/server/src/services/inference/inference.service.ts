@@ -253,9 +253,13 @@ export class InferenceService implements Inference {
 
   async #infer(_ctx: CallContext, request: InferRequest, span: Span | undefined): Promise<InferResult> {
     const started = performance.now();
-    const d = await this.#deployment(request.model_name);
-    const target = await this.#target(d, request.model_version);
-    const model = await this.#model(target.artifact_digest);
+    // A deployment in the table, served by a version number (or the split) of a loaded model,
+    // needs no lookup to wait for; any other call takes the awaited way.
+    const d = this.#servableNow(request.model_name) ?? (await this.#deployment(request.model_name));
+    const target =
+      this.#targetNow(d, request.model_version) ?? (await this.#target(d, request.model_version));
+    const model =
+      this.deps.runtime.get(target.artifact_digest) ?? (await this.#model(target.artifact_digest));
     span?.setAttributes({
       'quiver.version': String(target.version),
       'quiver.batch_size': Number(request.inputs[0]?.shape[0] ?? 1),
@@ -295,14 +299,28 @@ export class InferenceService implements Inference {
     }
   }
 
+  #servableNow(name: string): DeploymentRecord | undefined {
+    const cached = this.#table.get(name);
+    return cached && servable(cached) ? cached : undefined;
+  }
+
+  /** `#target` when it needs no alias lookup and finds its version; undefined for every other case. */
+  #targetNow(d: DeploymentRecord, version: string): ResolvedTarget | undefined {
+    if (!servable(d)) return undefined;
+    if (version === '') return pickByWeight(d.resolved, Math.random() * 100);
+    if (!/^[1-9]\d{0,8}$/.test(version)) return undefined;
+    const number = Number(version);
+    return d.resolved.find((t) => t.version === number);
+  }
+
   /**
    * The deployment from the in-memory table. When it is missing or cannot serve, the database is
    * asked directly (at most every RECHECK_MS per name), so a rollout that just finished here or in
    * another process serves at once, and status and inference never disagree for long.
    */
   async #deployment(name: string): Promise<DeploymentRecord> {
-    const cached = this.#table.get(name);
-    if (cached && servable(cached)) return cached;
+    const now = this.#servableNow(name);
+    if (now) return now;
     const fresh = await this.#recheck(name);
     if (!fresh) throw deploymentNotFound(name);
     return fresh;

@@ -6,6 +6,25 @@ import type { Access } from '../../services/iam/access.js';
 import { deploymentOf, type NamedRequest, RPC_ACCESS } from './permissions.js';
 
 /**
+ * The caller now, without I/O or a promise, when its token is cached and it holds the method's
+ * permission everywhere (the common case of a service calling ModelInfer); else undefined, and
+ * `admit` decides. Throws RATE_LIMITED as `admit` would.
+ */
+export function admitKnown(
+  access: Access,
+  method: string,
+  call: { metadata: grpc.Metadata },
+): Actor | undefined {
+  const rule = RPC_ACCESS[method];
+  if (rule === 'public') return ANONYMOUS;
+  if (!rule) return undefined;
+  const raw = call.metadata.get('authorization')[0];
+  const actor = access.knownCaller(typeof raw === 'string' ? raw : undefined);
+  if (actor === undefined) return undefined;
+  return !actor.grants || actor.grants.allows(rule.permission, GLOBAL) ? actor : undefined;
+}
+
+/**
  * Before anything else: the caller (from the `authorization` metadata), its rate, and the
  * method's permission on the deployment the request names. Refusals are audited by `access`.
  */

@@ -12,7 +12,7 @@ import { type Inference, MAX_INFER_BYTES, oipModelMetadata } from '../../service
 import type { Metrics } from '../../telemetry/metrics.js';
 import type { Tracing } from '../../telemetry/tracing.js';
 import type { Admission } from '../admission.js';
-import { admit } from './admit.js';
+import { admit, admitKnown } from './admit.js';
 import { withModelInferWire } from './oip-wire.js';
 import { RPC_ACCESS } from './permissions.js';
 import { toGrpcError } from './status.js';
@@ -349,7 +349,7 @@ function unary<Req, Res>(
   ): Promise<void> {
     let response: Res;
     try {
-      ctx = { ...ctx, actor: await admit(access, method, call, ctx.requestId) };
+      ctx.actor = admitKnown(access, method, call) ?? (await admit(access, method, call, ctx.requestId));
       rejectMalformed(call.request);
       response = await fn(call.request, ctx);
     } catch (err) {
