@@ -13,8 +13,6 @@ import {
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import {
   detectResources,
   envDetector,
@@ -34,6 +32,7 @@ import {
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { LogEvent } from 'kysely';
 import type { Config, OtlpProtocol } from '../config/config.js';
+import { OtlpSpanExporter } from './otlp-span-exporter.js';
 
 export type TracingConfig = Pick<Config, 'otelExporters' | 'otelSampling'> &
   Partial<Pick<Config, 'otlpProtocol' | 'otlpTracesProtocol' | 'role'>>;
@@ -116,7 +115,7 @@ export function tracesProtocol(
 
 /** Endpoint, headers, compression and timeouts come from the standard OTEL_EXPORTER_OTLP_* variables. */
 function otlpSpanExporter(protocol: OtlpProtocol): SpanExporter {
-  return protocol === 'grpc' ? new GrpcTraceExporter() : new ProtoTraceExporter();
+  return new OtlpSpanExporter(protocol);
 }
 
 /** Quiver's own attributes, overridden by OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES when set. */
