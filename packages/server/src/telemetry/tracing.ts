@@ -20,6 +20,7 @@ import {
   resourceFromAttributes,
 } from '@opentelemetry/resources';
 import {
+  AlwaysOnSampler,
   BasicTracerProvider,
   BatchSpanProcessor,
   ConsoleSpanExporter,
@@ -92,7 +93,11 @@ export function createTracing(config: TracingConfig, options: TracingOptions): T
   ensureContextManager();
   const provider = new BasicTracerProvider({
     resource,
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.otelSampling) }),
+    // At 100% every trace is kept: AlwaysOn, which spares each root span the trace id's hashing.
+    sampler: new ParentBasedSampler({
+      root:
+        config.otelSampling >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(config.otelSampling),
+    }),
     spanProcessors: processors,
   });
   return {
