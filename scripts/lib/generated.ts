@@ -147,6 +147,17 @@ uses roughly 1.5× that, plus about 128 KiB per session). When a load would exce
 least recently used models that are not running are unloaded; a model larger than the whole budget
 fails its rollout with \`MODEL_TOO_LARGE\`.
 
+### Node.js's young generation (a tuning knob, not a default)
+
+An inference server with many calls in flight keeps every in-flight call's objects alive through
+each young-generation collection (a scavenge), which copies them. A larger young generation makes
+scavenges rarer: with \`NODE_OPTIONS=--max-semi-space-size=64\` (MiB per semi-space; Node's
+default grows to 16) a ModelInfer call took 3.4% less CPU, measured side by side under h2load on a
+2-vCPU machine (docs/performance.md, 2026-11-27 03:23). The cost is memory: up to 96 MiB more per
+process (two semi-spaces of 64 MiB instead of 16). V8 reads the size only when the process starts,
+so it must be on Node's command line or in \`NODE_OPTIONS\`, which \`quiver serve --workers N\`
+passes on to its worker processes.
+
 ## Metrics
 
 \`GET /metrics\` on the HTTP port serves Prometheus metrics (every role; not in the OpenAPI
